@@ -1,0 +1,36 @@
+# Two commands set up everything on a fresh clone (Python 3.11+ and make):
+#   make lab    create .venv, install the course, start JupyterLab on it
+#   make test   create/update .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+
+.PHONY: lab test release strip clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/jupyter labextension enable --level=sys-prefix @jupyter/nbgrader >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) notebooks/00_welcome.ipynb
+
+test: $(STAMP)
+	bash tools/system-deps.sh
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# Regenerate the student versions in release/ from source/ (the only way release/ changes).
+release: $(STAMP)
+	$(BIN)/python -m autograder.release
+
+# Remove outputs from committed notebooks.
+strip: $(STAMP)
+	$(BIN)/python -m autograder.strip notebooks source
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
