@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# nbgrader's formgrader and gradebook run the `alembic` command from PATH: put the venv's bin
+# first, as an activated venv would (without it the formgrader fails: "No such file: 'alembic'").
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: lab test release strip clean
 
