@@ -1,0 +1,45 @@
+"""Helpers for the course *Async Python, autograded*.
+
+Run asyncio code in virtual time, record what every task did, draw it, name the classic mistakes,
+and grade it. See ``API.md`` and the README for examples.
+"""
+
+from .clock import VirtualEventLoop
+from .detect import Finding
+from .errors import BusyLoopError, DeadlockError, RunError, VirtualTimeLimit
+from .grading import (
+    GradingFailure,
+    expect_elapsed,
+    expect_equal,
+    expect_max_concurrent,
+    expect_min_concurrent,
+    expect_no_findings,
+    grade,
+)
+from .plot import plot_comparison, plot_timeline
+from .record import Interval, Recording, TaskRecord
+from .run import Run, run_real, run_virtual
+
+__all__ = [
+    "BusyLoopError",
+    "DeadlockError",
+    "Finding",
+    "GradingFailure",
+    "Interval",
+    "Recording",
+    "Run",
+    "RunError",
+    "TaskRecord",
+    "VirtualEventLoop",
+    "VirtualTimeLimit",
+    "expect_elapsed",
+    "expect_equal",
+    "expect_max_concurrent",
+    "expect_min_concurrent",
+    "expect_no_findings",
+    "grade",
+    "plot_comparison",
+    "plot_timeline",
+    "run_real",
+    "run_virtual",
+]

@@ -1,0 +1,226 @@
+"""A selector event loop whose clock jumps to the next timer instead of waiting for it.
+
+Why not a library: looptime (0.9) advances its virtual clock with real time while work is pending
+in a thread, so a run with ``asyncio.to_thread`` gave different results on a loaded machine, and
+aiotools' ``VirtualClock`` busy-spins while threads work. This loop replaces only the selector's
+``select`` (trio's ``MockClock(autojump_threshold=0)`` idea, for asyncio):
+
+1. real I/O first: anything already ready on a socket is returned at once;
+2. while an executor job (``to_thread``, ``run_in_executor``, ``getaddrinfo``) runs real code, the
+   clock is frozen and the loop waits for it for real, so thread work takes no virtual time;
+   ``time.sleep`` inside such a job is a *virtual* sleep (see ``detect``), so threads that sleep
+   take exactly their sleep in virtual time;
+3. otherwise the clock jumps to the earliest timer (or sleeping thread), exactly to its deadline;
+4. nothing to wait for at all: a ``DeadlockError`` that names the stuck tasks, instead of a hang.
+
+A job's completion is delivered and counted in one loop callback, so the loop never sees a
+finished-but-undelivered job, which is what makes the outcome independent of machine load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import selectors
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .errors import BusyLoopError, DeadlockError, VirtualTimeLimit
+
+__all__ = ["VirtualEventLoop"]
+
+T = TypeVar("T")
+
+#: Real seconds the loop waits for network I/O when there is nothing else to wait for.
+IO_PATIENCE = 30.0
+
+_local = threading.local()
+
+
+def loop_for_thread() -> tuple[VirtualEventLoop | None, bool]:
+    """The virtual loop this thread belongs to, and whether it is that loop's own thread."""
+    loop: VirtualEventLoop | None = getattr(_local, "loop", None)
+    return loop, bool(getattr(_local, "is_loop_thread", False))
+
+
+class _Worker(concurrent.futures.ThreadPoolExecutor):
+    """The default executor of a virtual loop: its threads know their loop."""
+
+    def __init__(self, loop: VirtualEventLoop) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="virtual-worker",
+                         initializer=self._mark, initargs=(loop,))
+
+    @staticmethod
+    def _mark(loop: VirtualEventLoop) -> None:
+        _local.loop = loop
+        _local.is_loop_thread = False
+
+
+class _JumpingSelector:
+    """Wraps the loop's real selector; ``select`` moves virtual time instead of waiting."""
+
+    def __init__(self, real: selectors.BaseSelector, loop: VirtualEventLoop) -> None:
+        self._real = real
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        loop = self._loop
+        loop._steps += 1
+        if loop._steps > loop.max_steps:
+            raise BusyLoopError(
+                f"the event loop went round {loop.max_steps:,} times at virtual time "
+                f"{loop.time():g} s without the clock moving: a task never waits for anything "
+                "that takes time (for example `while True: await asyncio.sleep(0)`)"
+            )
+        events = self._real.select(0)
+        if events or timeout == 0:
+            return events
+        while True:
+            with loop._cond:
+                working = loop._jobs - len(loop._sleepers)
+            if working > 0:  # a thread runs real code: wait for it with the clock frozen
+                events = self._real.select(None)
+                if events:
+                    return events
+                continue
+            return self._jump(timeout)
+
+    def _jump(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
+        loop = self._loop
+        deadlines = []
+        if timeout is not None:
+            deadlines.append(loop._scheduled[0]._when if loop._scheduled else loop._now + timeout)
+        with loop._cond:
+            deadlines += loop._sleepers.values()
+        if not deadlines:
+            if len(self._real.get_map()) > 1:  # sockets besides the loop's own wake-up pipe
+                events = self._real.select(IO_PATIENCE)
+                if events:
+                    return events
+            raise DeadlockError(loop.deadlock_message())
+        target = min(deadlines)
+        if target > loop.limit:
+            raise VirtualTimeLimit(
+                f"the program was still running after {loop.limit:g} virtual seconds "
+                f"(next event at {target:g} s): it never finished"
+            )
+        loop._advance_to(target)
+        return []
+
+
+class VirtualEventLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on a virtual clock that starts at 0 and jumps from timer to timer.
+
+    >>> import asyncio
+    >>> loop = VirtualEventLoop()
+    >>> loop.run_until_complete(asyncio.sleep(3600)); loop.time()
+    3600.0
+    >>> loop.close()
+    """
+
+    def __init__(self, *, limit: float = float("inf"), max_steps: int = 100_000) -> None:
+        super().__init__()
+        self._now = 0.0
+        self.limit = limit
+        self.max_steps = max_steps
+        self._steps = 0
+        self._jobs = 0
+        self._sleepers: dict[int, float] = {}
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread_futures: set[int] = set()
+        self.describe_waiting: Callable[[], list[str]] = lambda: []
+        self._selector = _JumpingSelector(self._selector, self)  # type: ignore[has-type]
+        self.set_default_executor(_Worker(self))
+
+    def __repr__(self) -> str:
+        return (f"<VirtualEventLoop time={self._now:g} jobs={self._jobs} "
+                f"running={self.is_running()} closed={self.is_closed()}>")
+
+    def time(self) -> float:
+        """The virtual time in seconds."""
+        return self._now
+
+    def _advance_to(self, when: float) -> None:
+        with self._cond:
+            self._now = max(self._now, when)
+            self._steps = 0
+            due = [ident for ident, wake in self._sleepers.items() if wake <= self._now]
+            for ident in due:
+                del self._sleepers[ident]
+            if due:
+                self._cond.notify_all()
+
+    def block(self, seconds: float) -> None:
+        """The loop's thread was blocked for ``seconds``: time passes, nothing else runs."""
+        if seconds > 0:
+            self._advance_to(self._now + seconds)
+
+    def sleep_in_thread(self, seconds: float) -> None:
+        """A virtual ``time.sleep`` for an executor thread: returns when the clock gets there."""
+        ident = threading.get_ident()
+        with self._cond:
+            if self._closing or seconds <= 0:
+                return
+            self._sleepers[ident] = self._now + seconds
+        self._write_to_self()  # wake the selector so it sees one fewer working thread
+        with self._cond:
+            self._cond.wait_for(lambda: ident not in self._sleepers or self._closing)
+            self._sleepers.pop(ident, None)
+
+    def is_thread_future(self, fut: object) -> bool:
+        """Whether ``fut`` is the result of ``run_in_executor`` on this loop."""
+        return id(fut) in self._thread_futures
+
+    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> Any:
+        """Like asyncio's, but counts the job until its result is delivered to the loop."""
+        self._check_closed()
+        if executor is None:
+            executor = self._default_executor
+        result: asyncio.Future[T] = self.create_future()
+        with self._cond:
+            self._jobs += 1
+        job = executor.submit(func, *args)
+        self._thread_futures.add(id(result))
+
+        def deliver() -> None:  # in the loop's thread: count down and deliver in one step
+            with self._cond:
+                self._jobs -= 1
+            self._thread_futures.discard(id(result))
+            if result.cancelled():
+                return
+            if job.cancelled():
+                result.cancel()
+            elif (exc := job.exception()) is not None:
+                result.set_exception(exc)
+            else:
+                result.set_result(job.result())
+
+        def on_job_done(_: concurrent.futures.Future[T]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.call_soon_threadsafe(deliver)
+
+        job.add_done_callback(on_job_done)
+        result.add_done_callback(lambda f: job.cancel() if f.cancelled() else None)
+        return result
+
+    def deadlock_message(self) -> str:
+        waiting = self.describe_waiting()
+        detail = f" Waiting: {'; '.join(waiting)}." if waiting else ""
+        return (
+            "every task is waiting and nothing can wake any of them (no timer, no thread, no "
+            f"I/O): the program would wait forever.{detail}"
+        )
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._sleepers.clear()
+            self._cond.notify_all()
+        super().close()
+

@@ -1,0 +1,371 @@
+"""The timeline recorder: what every Task did, and when, as plain data.
+
+A task factory wraps each Task's coroutine in a thin proxy that notes the loop's time whenever the
+Task resumes or suspends it, and what it suspended on (a timer, a thread, another task). This needs
+no change to the learner's code and covers ``create_task``, ``gather``, ``TaskGroup`` and the main
+coroutine alike. asyncio itself offers no such hook; ``sys.monitoring`` would, but only from
+Python 3.12 and not per loop. The data is frozen dataclasses so that tests compare recordings with
+``==``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import reprlib
+import types
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Interval", "Kind", "Recorder", "Recording", "TaskRecord"]
+
+Kind = Literal["pending", "running", "timer", "thread", "waiting", "blocked"]
+KINDS: tuple[Kind, ...] = ("pending", "running", "timer", "thread", "waiting", "blocked")
+
+_short = reprlib.Repr()
+_short.maxstring = 24
+_short.maxother = 24
+_short.maxlist = 4
+_short.maxdict = 3
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A stretch of (virtual or real) time a task spent in one state.
+
+    >>> Interval("timer", 0.0, 1.5, "asyncio.sleep(1.5)").duration
+    1.5
+    """
+
+    kind: Kind
+    start: float
+    end: float
+    detail: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length of the interval in seconds."""
+        return self.end - self.start
+
+
+@dataclass
+class TaskRecord:
+    """One Task of a run: its label, life span and the intervals it went through.
+
+    >>> rec = TaskRecord(label="fetch(1)", name="fetch", created=0.0)
+    >>> rec.state
+    'pending'
+    """
+
+    label: str
+    name: str
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    state: Literal["pending", "done", "failed", "cancelled"] = "pending"
+    intervals: list[Interval] = field(default_factory=list)
+
+    def time_in(self, kind: Kind) -> float:
+        """Total seconds this task spent in intervals of ``kind``."""
+        return sum(i.duration for i in self.intervals if i.kind == kind)
+
+
+@dataclass
+class Recording:
+    """Every task of one run, in creation order, and the run's elapsed time.
+
+    >>> Recording(tasks=[], elapsed=0.0).max_concurrent("timer")
+    0
+    """
+
+    tasks: list[TaskRecord]
+    elapsed: float
+
+    def task(self, name: str) -> TaskRecord:
+        """The first task whose coroutine is called ``name`` (or whose label is ``name``)."""
+        for rec in self.tasks:
+            if name in (rec.name, rec.label):
+                return rec
+        names = ", ".join(sorted({r.name for r in self.tasks})) or "none"
+        raise KeyError(f"no task runs a coroutine called {name!r} (tasks: {names})")
+
+    def intervals(self, kind: Kind) -> list[tuple[str, Interval]]:
+        """All intervals of ``kind`` as ``(task label, interval)`` pairs, by start time."""
+        found = [(r.label, i) for r in self.tasks for i in r.intervals if i.kind == kind]
+        return sorted(found, key=lambda pair: (pair[1].start, pair[1].end))
+
+    def max_concurrent(self, kind: Kind = "timer") -> int:
+        """The largest number of tasks in an interval of ``kind`` at the same instant.
+
+        Intervals are half-open, so one that ends at t and one that starts at t do not overlap.
+        Zero-length intervals are ignored.
+        """
+        edges: list[tuple[float, int]] = []
+        for rec in self.tasks:
+            for span in _merged(rec.intervals, kind):
+                edges += [(span[0], 1), (span[1], -1)]
+        best = current = 0
+        for _, step in sorted(edges):  # at equal times the -1 sorts first: half-open
+            current += step
+            best = max(best, current)
+        return best
+
+
+def _merged(intervals: list[Interval], kind: Kind) -> list[tuple[float, float]]:
+    spans = sorted((i.start, i.end) for i in intervals if i.kind == kind and i.end > i.start)
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def label_of(coro: Any) -> tuple[str, str]:
+    """``(name, label)`` of a coroutine object that has not started: ``("fetch", "fetch(1)")``."""
+    name = getattr(coro, "__qualname__", None) or type(coro).__name__
+    frame = getattr(coro, "cr_frame", None)
+    code = getattr(coro, "cr_code", None)
+    if frame is None or code is None:
+        return name, f"{name}()"
+    argnames = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    values = frame.f_locals
+    args = ", ".join(_short.repr(values[a]) for a in argnames if a in values and a != "self")
+    return name, f"{name}({args})"
+
+
+_SLEEP_CODE = asyncio.sleep.__code__
+_TO_THREAD_CODE = asyncio.to_thread.__code__
+
+
+def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool]) -> Interval:
+    """What a task suspended on, as an open interval (start and end filled in by the caller)."""
+    inner = coro
+    chain: list[Any] = []
+    while isinstance(inner, types.CoroutineType | _Traced):
+        chain.append(inner)
+        inner = inner.cr_await
+    user = [c for c in chain if not _library_code(getattr(c, "cr_code", None))]
+    where = f"{getattr(user[-1], '__qualname__', '')}: " if user else ""
+    last = chain[-1] if chain else None
+    code = getattr(last, "cr_code", None)
+    if yielded is None:
+        return Interval("pending", 0.0, 0.0, f"{where}yielded to the loop")
+    if code is _SLEEP_CODE:
+        delay = last.cr_frame.f_locals.get("delay") if last.cr_frame else None
+        return Interval("timer", 0.0, 0.0, f"{where}asyncio.sleep({_short.repr(delay)})")
+    if code is _TO_THREAD_CODE or thread_futures(yielded):
+        return Interval("thread", 0.0, 0.0, f"{where}waiting for a thread")
+    if isinstance(yielded, asyncio.Task):
+        return Interval("waiting", 0.0, 0.0, f"{where}awaiting task {_task_label(yielded)}")
+    if last is not None and _library_code(code):
+        what = f"{getattr(last, '__qualname__', '?')}()"
+    else:
+        what = type(yielded).__name__
+    return Interval("waiting", 0.0, 0.0, f"{where}awaiting {what}")
+
+
+def _library_code(code: types.CodeType | None) -> bool:
+    return code is not None and code.co_filename.startswith(_ASYNCIO_DIR)
+
+
+_ASYNCIO_DIR = asyncio.__file__.rsplit("/", 1)[0]
+
+
+def _task_label(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    return coro.label if isinstance(coro, _Traced) else task.get_name()
+
+
+class _Traced(collections.abc.Coroutine[Any, Any, Any]):
+    """A coroutine proxy that reports each resume and suspend of its Task to the recorder."""
+
+    __slots__ = ("_coro", "_record", "_recorder", "_suspended", "label")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], recorder: Recorder, rec: TaskRecord) -> None:
+        self._coro = coro
+        self._recorder = recorder
+        self._record = rec
+        self._suspended: Interval = Interval("pending", rec.created, rec.created, "created")
+        self.label = rec.label
+
+    def send(self, value: Any) -> Any:
+        return self._step(self._coro.send, value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if val is None and tb is None:
+            return self._step(self._coro.throw, typ)
+        return self._step(lambda v: self._coro.throw(typ, val, tb), None)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._coro.__await__()
+
+    def _step(self, advance: Callable[[Any], Any], value: Any) -> Any:
+        rec, now = self._record, self._recorder.now()
+        if rec.started is None:
+            rec.started = now
+        self._close_suspension(now)
+        outer, self._recorder.current = self._recorder.current, rec
+        try:
+            yielded = advance(value)
+        except StopIteration:
+            self._finish("done", now)
+            raise
+        except asyncio.CancelledError:
+            self._finish("cancelled", now)
+            raise
+        except BaseException:
+            self._finish("failed", now)
+            raise
+        finally:
+            self._recorder.current = outer
+        self._close_running(now)
+        self._suspended = classify(self._coro, yielded, self._recorder.is_thread_future)
+        self._suspended = Interval(self._suspended.kind, self._recorder.now(), 0.0,
+                                   self._suspended.detail)
+        return yielded
+
+    def waiting_on(self) -> str:
+        """What the task is suspended on, in words: "fetch: asyncio.sleep(1)"."""
+        detail = self._suspended.detail
+        return detail.split(": ", 1)[1] if ": " in detail else detail or "not started"
+
+    def _close_suspension(self, now: float) -> None:
+        s = self._suspended
+        if now > s.start:
+            self._record.intervals.append(Interval(s.kind, s.start, now, s.detail))
+
+    def _close_running(self, began: float) -> None:
+        now = self._recorder.now()
+        blocked = [i for i in self._record.intervals if i.kind == "blocked" and i.start >= began]
+        cursor = began
+        for b in blocked:
+            if b.start > cursor:
+                self._record.intervals.append(Interval("running", cursor, b.start))
+            cursor = max(cursor, b.end)
+        if now > cursor:
+            self._record.intervals.append(Interval("running", cursor, now))
+        self._record.intervals.sort(key=lambda i: (i.start, i.end))
+
+    def _finish(self, state: Literal["done", "failed", "cancelled"], began: float) -> None:
+        rec = self._record
+        rec.ended = self._recorder.now()
+        rec.state = state
+        self._close_running(began)
+
+    # What asyncio and inspect read from a coroutine, delegated so Task reprs stay informative.
+    @property
+    def cr_frame(self) -> Any:
+        return getattr(self._coro, "cr_frame", None)
+
+    @property
+    def cr_code(self) -> Any:
+        return getattr(self._coro, "cr_code", None)
+
+    @property
+    def cr_await(self) -> Any:
+        return getattr(self._coro, "cr_await", None)
+
+    @property
+    def cr_running(self) -> bool:
+        return bool(getattr(self._coro, "cr_running", False))
+
+    def __getattr__(self, name: str) -> Any:  # __qualname__, __name__ and the like
+        if name.startswith("__") and name in ("__qualname__", "__name__"):
+            return getattr(self._coro, name)
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"<traced {self._coro!r}>"
+
+
+class Recorder:
+    """Collects a ``TaskRecord`` for each Task the loop creates while it is installed.
+
+    ``install(loop)`` sets a task factory; ``recording()`` returns what was seen so far.
+
+    >>> import asyncio
+    >>> loop = asyncio.new_event_loop()
+    >>> recorder = Recorder(loop.time); recorder.install(loop)
+    >>> async def hello(): return "hi"
+    >>> loop.run_until_complete(hello())
+    'hi'
+    >>> [t.label for t in recorder.recording().tasks]
+    ['hello()']
+    >>> loop.close()
+    """
+
+    def __init__(self, clock: Callable[[], float],
+                 is_thread_future: Callable[[object], bool] = lambda f: False) -> None:
+        self.now = clock
+        self.origin = clock()
+        self.is_thread_future = is_thread_future
+        self.tasks: list[TaskRecord] = []
+        self.live: dict[int, asyncio.Task[Any]] = {}
+        self.current: TaskRecord | None = None
+        self._previous_factory: Any = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Record every Task ``loop`` creates from now on."""
+        self._previous_factory = loop.get_task_factory()
+        loop.set_task_factory(self._factory)  # type: ignore[arg-type]
+
+    def uninstall(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop recording new Tasks of ``loop``."""
+        loop.set_task_factory(self._previous_factory)
+
+    def _factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        if isinstance(coro, types.CoroutineType):
+            name, label = label_of(coro)
+            rec = TaskRecord(label=label, name=name, created=self.now())
+            self.tasks.append(rec)
+            coro = _Traced(coro, self, rec)
+        if self._previous_factory is not None:
+            task = self._previous_factory(loop, coro, **kwargs)
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        self.live[id(task)] = task
+        return task
+
+    def note_blocked(self, seconds: float, detail: str) -> None:
+        """Record that the running task blocked the loop from now for ``seconds``."""
+        if self.current is not None:
+            start = self.now()
+            self.current.intervals.append(Interval("blocked", start, start + seconds, detail))
+
+    def waiting(self) -> list[str]:
+        """Each unfinished task and what it waits on, for deadlock and lost-task messages."""
+        found = []
+        for task in self.pending_tasks():
+            coro = task.get_coro()
+            if isinstance(coro, _Traced):
+                found.append(f"`{coro.label}` ({coro.waiting_on()})")
+        return found
+
+    def pending_tasks(self) -> Iterator[asyncio.Task[Any]]:
+        """Tasks created during the recording that have not finished."""
+        return (t for t in self.live.values() if not t.done())
+
+    def recording(self, elapsed: float | None = None) -> Recording:
+        """A snapshot of what was recorded, with times relative to the start."""
+        shift = self.origin
+        tasks = [_shifted(r, shift) for r in self.tasks] if shift else list(self.tasks)
+        total = elapsed if elapsed is not None else self.now() - shift
+        return Recording(tasks=tasks, elapsed=total)
+
+
+def _shifted(rec: TaskRecord, shift: float) -> TaskRecord:
+    def s(t: float | None) -> float | None:
+        return None if t is None else t - shift
+
+    return TaskRecord(
+        label=rec.label, name=rec.name, created=rec.created - shift, started=s(rec.started),
+        ended=s(rec.ended), state=rec.state,
+        intervals=[Interval(i.kind, i.start - shift, i.end - shift, i.detail)
+                   for i in rec.intervals],
+    )
