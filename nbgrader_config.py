@@ -21,6 +21,10 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
 
 # The local exchange lets a learner on their own machine see the assignment list.
 c.Exchange.root = os.path.join(_root, ".exchange")
+# nbgrader creates the exchange only on the first release, and until then the Assignment List
+# and the formgrader show "The exchange directory does not exist" (and the formgrader hides its
+# Release buttons, so it could never be created from the browser): create it up front.
+os.makedirs(c.Exchange.root, exist_ok=True)
 
 # The stub a learner sees where a solution was.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
