@@ -1,0 +1,69 @@
+"""The setup `make lab` relies on: nbgrader's JupyterLab and server extensions are enabled in the
+virtualenv, and the Makefile has the commands the README tells people to run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.nbrun import REPO, kernel_env
+
+JUPYTER = str(Path(sys.executable).with_name("jupyter"))
+SERVER_EXTENSIONS = ["formgrader", "assignment_list", "validate_assignment", "course_list"]
+README_COMMANDS = {"lab", "test"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _jupyter(*args: str) -> str:
+    done = subprocess.run(
+        [JUPYTER, *args], cwd=REPO, env=kernel_env(), capture_output=True, text=True, check=False
+    )
+    output = _ANSI.sub("", done.stdout + done.stderr)
+    assert done.returncode == 0, f"`jupyter {' '.join(args)}` failed:\n{output}"
+    return output
+
+
+@pytest.mark.slow
+def test_nbgrader_labextension_enabled() -> None:
+    output = _jupyter("labextension", "list")
+    assert re.search(r"@jupyter/nbgrader v\S+ enabled\s+OK", output), (
+        f"@jupyter/nbgrader is not enabled in JupyterLab (run `make lab` once):\n{output}"
+    )
+
+
+@pytest.mark.slow
+def test_nbgrader_server_extensions_enabled() -> None:
+    output = _jupyter("server", "extension", "list")
+    missing = [
+        name
+        for name in SERVER_EXTENSIONS
+        if not re.search(rf"nbgrader\.server_extensions\.{name} enabled", output)
+        or not re.search(rf"nbgrader\.server_extensions\.{name}\s+OK", output)
+    ]
+    assert not missing, f"nbgrader server extensions not enabled: {missing}\n{output}"
+
+
+def _make_targets() -> set[str]:
+    makefile = (REPO / "Makefile").read_text()
+    return set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", makefile, flags=re.MULTILINE))
+
+
+def test_readme_commands_are_make_targets() -> None:
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"`make ([\w-]+)", readme))
+    assert named >= README_COMMANDS, f"README.md should name `make lab` and `make test`: {named}"
+    missing = named - _make_targets()
+    assert not missing, f"README.md names make targets the Makefile lacks: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(("target", "runs"), [("lab", "jupyter lab"), ("test", "pytest")])
+def test_make_target_runs(target: str, runs: str) -> None:
+    done = subprocess.run(
+        ["make", "--dry-run", target], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"`make --dry-run {target}` failed:\n{done.stderr}"
+    assert runs in done.stdout, f"`make {target}` should run {runs}:\n{done.stdout}"
