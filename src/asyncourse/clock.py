@@ -25,7 +25,7 @@ import contextlib
 import selectors
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .errors import BusyLoopError, DeadlockError, VirtualTimeLimit
 
@@ -94,7 +94,7 @@ class _JumpingSelector:
         loop = self._loop
         deadlines = []
         if timeout is not None:
-            deadlines.append(loop._scheduled[0]._when if loop._scheduled else loop._now + timeout)
+            deadlines.append(loop._scheduled[0].when() if loop._scheduled else loop._now + timeout)
         with loop._cond:
             deadlines += loop._sleepers.values()
         if not deadlines:
@@ -123,6 +123,13 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
     >>> loop.close()
     """
 
+    if TYPE_CHECKING:  # asyncio internals this loop relies on (stable since 3.4)
+        _scheduled: list[asyncio.TimerHandle]
+        _default_executor: concurrent.futures.ThreadPoolExecutor | None
+
+        def _write_to_self(self) -> None: ...
+        def _check_closed(self) -> None: ...
+
     def __init__(self, *, limit: float = float("inf"), max_steps: int = 100_000) -> None:
         super().__init__()
         self._now = 0.0
@@ -135,7 +142,8 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self._closing = False
         self._thread_futures: set[int] = set()
         self.describe_waiting: Callable[[], list[str]] = lambda: []
-        self._selector = _JumpingSelector(self._selector, self)  # type: ignore[has-type]
+        real = cast(selectors.BaseSelector, self._selector)  # type: ignore[has-type]
+        self._selector = _JumpingSelector(real, self)
         self.set_default_executor(_Worker(self))
 
     def __repr__(self) -> str:
@@ -177,7 +185,9 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         """Whether ``fut`` is the result of ``run_in_executor`` on this loop."""
         return id(fut) in self._thread_futures
 
-    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> Any:
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., T], *args: Any
+    ) -> asyncio.Future[T]:
         """Like asyncio's, but counts the job until its result is delivered to the loop."""
         self._check_closed()
         if executor is None:

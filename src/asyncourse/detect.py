@@ -164,7 +164,7 @@ def _install() -> None:
         _patch_users += 1
         if _patch_users > 1:
             return
-        time.sleep = patched_sleep
+        time.sleep = patched_sleep  # type: ignore[assignment]
         for name in _SOCKET_METHODS:
             _saved[name] = socket.socket.__dict__.get(name)  # None: inherited from _socket
             setattr(socket.socket, name, _socket_wrapper(name, getattr(socket.socket, name)))

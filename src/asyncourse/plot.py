@@ -64,9 +64,9 @@ def _draw(ax: Axes, recording: Recording, virtual: bool, title: str | None) -> N
     ax.grid(axis="x", alpha=0.3)
     heading = title or ""
     ax.set_title(f"{heading} ({recording.elapsed:g} s)".strip(), loc="left", fontsize=11)
-    return None if not used else ax.legend(
-        handles=[_patch(k) for k in KINDS if k in used], loc="upper left",
-        bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if used:
+        ax.legend(handles=[_patch(k) for k in KINDS if k in used], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
 
 
 def _patch(kind: Kind) -> Any:

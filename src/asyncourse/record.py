@@ -153,7 +153,7 @@ def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool
     code = getattr(last, "cr_code", None)
     if yielded is None:
         return Interval("pending", 0.0, 0.0, f"{where}yielded to the loop")
-    if code is _SLEEP_CODE:
+    if code is _SLEEP_CODE and last is not None:
         delay = last.cr_frame.f_locals.get("delay") if last.cr_frame else None
         return Interval("timer", 0.0, 0.0, f"{where}asyncio.sleep({_short.repr(delay)})")
     if code is _TO_THREAD_CODE or thread_futures(yielded):
@@ -313,7 +313,7 @@ class Recorder:
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
         """Record every Task ``loop`` creates from now on."""
         self._previous_factory = loop.get_task_factory()
-        loop.set_task_factory(self._factory)  # type: ignore[arg-type]
+        loop.set_task_factory(self._factory)
 
     def uninstall(self, loop: asyncio.AbstractEventLoop) -> None:
         """Stop recording new Tasks of ``loop``."""

@@ -64,25 +64,21 @@ class Run:
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:
     """One finding per place: repeated ``time.sleep`` calls at one line are summed."""
-    merged: dict[tuple[str, str, int | None], Finding] = {}
-    counts: dict[tuple[str, str, int | None], int] = {}
+    groups: dict[tuple[str, str, int | None], list[Finding]] = {}
     for f in findings:
-        key = (f.kind, f.message if f.kind != "blocking-call" or not f.seconds
-               else f.message.split(" by ", 1)[1], f.line)
-        if key in merged:
-            counts[key] += 1
-            old = merged[key]
-            merged[key] = Finding(f.kind, old.message, old.task, old.line, old.seconds + f.seconds)
-        else:
-            merged[key], counts[key] = f, 1
-    out = []
-    for key, f in merged.items():
-        if counts[key] > 1 and f.kind == "blocking-call" and f.seconds:
-            tail = f.message.split(" by ", 1)[1]
-            f = Finding(f.kind, f"the event loop was blocked {secs(f.seconds)} s in total by "
-                        f"{counts[key]} calls of {tail}", f.task, f.line, f.seconds)
-        out.append(f)
-    return out
+        timed = f.kind == "blocking-call" and f.seconds > 0
+        what = f.message.split(" by ", 1)[1] if timed else f.message
+        groups.setdefault((f.kind, what, f.line), []).append(f)
+    merged = []
+    for (kind, what, _), group in groups.items():
+        first = group[0]
+        if len(group) > 1 and kind == "blocking-call" and first.seconds > 0:
+            total = sum(f.seconds for f in group)
+            sentence = (f"the event loop was blocked {secs(total)} s in total by {len(group)} "
+                        f"calls of {what}")
+            first = Finding("blocking-call", sentence, first.task, first.line, total)
+        merged.append(first)
+    return merged
 
 
 def _coroutine(main: Any, args: tuple[Any, ...],
