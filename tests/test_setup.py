@@ -47,6 +47,30 @@ def test_nbgrader_server_extensions_enabled() -> None:
     assert not missing, f"nbgrader server extensions not enabled: {missing}\n{output}"
 
 
+@pytest.mark.slow
+def test_make_setup_enables_the_extensions() -> None:
+    """The install step of `make lab`/`make test` runs these; they are idempotent, so rerun them."""
+    done = subprocess.run(
+        ["make", "--dry-run", "--always-make", ".venv/.installed"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = [line for line in done.stdout.splitlines() if "extension enable" in line]
+    assert len(commands) == 2, f"the Makefile should enable nbgrader's extensions:\n{done.stdout}"
+    for command in commands:
+        ran = subprocess.run(
+            ["bash", "-c", command],
+            cwd=REPO,
+            env=kernel_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ran.returncode == 0, f"the Makefile's `{command}` fails:\n{ran.stderr[-2000:]}"
+
+
 def _make_targets() -> set[str]:
     makefile = (REPO / "Makefile").read_text()
     return set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", makefile, flags=re.MULTILINE))
