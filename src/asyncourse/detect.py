@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .clock import VirtualEventLoop, _local
-from .record import Recorder
+from .record import Recorder, display_name
 
 __all__ = ["Finding", "Watch"]
 
@@ -109,7 +109,7 @@ def secs(x: float) -> str:
 def _where(frame: types.FrameType | None) -> tuple[str, int | None]:
     if frame is None:
         return "", None
-    name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+    name = display_name(getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
     return f" in `{name}` at line {frame.f_lineno}", frame.f_lineno
 
 
@@ -210,11 +210,13 @@ _ORIGIN = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 class Watch:
     """Detectors active on the current thread for the duration of one run (a context manager)."""
 
-    def __init__(self, loop: Any, recorder: Recorder, *, virtual: bool, main: object = None):
+    def __init__(self, loop: Any, recorder: Recorder, *, virtual: bool, main: object = None,
+                 thorough: bool = False):
         self.loop = loop
         self.recorder = recorder
         self.virtual = virtual
         self.main = main
+        self.thorough = thorough
         self.findings: list[Finding] = []
         self._swapped: list[tuple[dict[str, Any], str]] = []
         self._caught: list[warnings.WarningMessage] = []
@@ -285,7 +287,8 @@ class Watch:
         where, line = _where(frame)
         entry = _library_entry(caller, frame) or call
         charged = 0.0 if self.virtual else seconds
-        self.recorder.note_blocked(charged, entry)
+        # the call has returned: its stall began ``charged`` seconds ago (0 in virtual time)
+        self.recorder.note_blocked(charged, entry, start=self.recorder.now() - charged)
         self._add(Finding(
             "blocking-call",
             f"the event loop was blocked by the blocking network call `{entry}`{where}: "
@@ -325,19 +328,29 @@ class Watch:
 
     # -- never-awaited coroutines
     def collect_unawaited(self) -> None:
-        """Turn never-awaited coroutines (collected or still alive) into findings."""
-        gc.collect()
+        """Turn never-awaited coroutines (collected or still alive) into findings.
+
+        The quick pass looks at young objects only (coroutines made during a short run are
+        young); the thorough one runs a full collection first, which costs 10-100 ms.
+        """
+        generations: tuple[int | None, ...] = (None,) if self.thorough else (0, 1)
+        for generation in generations:
+            for obj in gc.get_objects(generation) if generation is not None else gc.get_objects():
+                self._check_coroutine(obj)
+        gc.collect() if self.thorough else gc.collect(1)
         for warning in self._caught:
             match = _UNAWAITED.search(str(warning.message))
             if match:
                 origin = _ORIGIN.findall(str(warning.message))
-                self._unawaited(match.group(1), [(f, int(n), fn) for f, n, fn in origin][::-1])
+                self._unawaited(display_name(match.group(1)),
+                                [(f, int(n), fn) for f, n, fn in origin][::-1])
         self._caught[:] = [w for w in self._caught if not _UNAWAITED.search(str(w.message))]
-        for obj in gc.get_objects():
-            if (type(obj) is types.CoroutineType and obj.cr_origin is not None
-                    and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED):
-                self._unawaited(obj.__qualname__, list(obj.cr_origin))
-                obj.close()
+
+    def _check_coroutine(self, obj: object) -> None:
+        if (type(obj) is types.CoroutineType and obj.cr_origin is not None
+                and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED):
+            self._unawaited(display_name(obj.__qualname__), list(obj.cr_origin))
+            obj.close()
 
     def _unawaited(self, name: str, origin: list[tuple[str, int, str]]) -> None:
         """``origin`` lists (file, line, function), most recent call first."""

@@ -123,9 +123,14 @@ def _merged(intervals: list[Interval], kind: Kind) -> list[tuple[float, float]]:
     return merged
 
 
+def display_name(qualname: str) -> str:
+    """A function's name as its author wrote it: ``Crawler.fetch``, not ``main.<locals>.fetch``."""
+    return qualname.rsplit("<locals>.", 1)[-1]
+
+
 def label_of(coro: Any) -> tuple[str, str]:
     """``(name, label)`` of a coroutine object that has not started: ``("fetch", "fetch(1)")``."""
-    name = getattr(coro, "__qualname__", None) or type(coro).__name__
+    name = display_name(getattr(coro, "__qualname__", None) or type(coro).__name__)
     frame = getattr(coro, "cr_frame", None)
     code = getattr(coro, "cr_code", None)
     if frame is None or code is None:
@@ -148,7 +153,7 @@ def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool
         chain.append(inner)
         inner = inner.cr_await
     user = [c for c in chain if not _library_code(getattr(c, "cr_code", None))]
-    where = f"{getattr(user[-1], '__qualname__', '')}: " if user else ""
+    where = f"{display_name(getattr(user[-1], '__qualname__', ''))}: " if user else ""
     last = chain[-1] if chain else None
     code = getattr(last, "cr_code", None)
     if yielded is None:
@@ -161,7 +166,7 @@ def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool
     if isinstance(yielded, asyncio.Task):
         return Interval("waiting", 0.0, 0.0, f"{where}awaiting task {_task_label(yielded)}")
     if last is not None and _library_code(code):
-        what = f"{getattr(last, '__qualname__', '?')}()"
+        what = f"{display_name(getattr(last, '__qualname__', '?'))}()"
     else:
         what = type(yielded).__name__
     return Interval("waiting", 0.0, 0.0, f"{where}awaiting {what}")
@@ -332,11 +337,15 @@ class Recorder:
         self.live[id(task)] = task
         return task
 
-    def note_blocked(self, seconds: float, detail: str) -> None:
-        """Record that the running task blocked the loop from now for ``seconds``."""
+    def note_blocked(self, seconds: float, detail: str, *, start: float | None = None) -> None:
+        """Record that the running task blocked the loop for ``seconds`` from ``start``.
+
+        ``start`` defaults to now (a call about to block); a call that already returned passes
+        the time it began, so the interval is drawn where the loop actually stalled.
+        """
         if self.current is not None:
-            start = self.now()
-            self.current.intervals.append(Interval("blocked", start, start + seconds, detail))
+            begin = self.now() if start is None else start
+            self.current.intervals.append(Interval("blocked", begin, begin + seconds, detail))
 
     def waiting(self) -> list[str]:
         """Each unfinished task and what it waits on, for deadlock and lost-task messages."""
