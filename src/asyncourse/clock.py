@@ -10,8 +10,12 @@ aiotools' ``VirtualClock`` busy-spins while threads work. This loop replaces onl
    clock is frozen and the loop waits for it for real, so thread work takes no virtual time;
    ``time.sleep`` inside such a job is a *virtual* sleep (see ``detect``), so threads that sleep
    take exactly their sleep in virtual time;
-3. otherwise the clock jumps to the earliest timer (or sleeping thread), exactly to its deadline;
-4. nothing to wait for at all: a ``DeadlockError`` that names the stuck tasks, instead of a hang.
+3. while a connection to a peer outside the loop has sent data and received nothing back yet (a
+   request to a server in another thread or process), the loop waits for the reply for real,
+   clock frozen, up to ``IO_PATIENCE`` seconds: a local server answers long before an HTTP
+   client's timeout, whatever the load. Idle connections and peers inside the loop do not wait;
+4. otherwise the clock jumps to the earliest timer (or sleeping thread), exactly to its deadline;
+5. nothing to wait for at all: a ``DeadlockError`` that names the stuck tasks, instead of a hang.
 
 A job's completion is delivered and counted in one loop callback, so the loop never sees a
 finished-but-undelivered job, which is what makes the outcome independent of machine load.
@@ -23,6 +27,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import selectors
+import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -33,7 +38,7 @@ __all__ = ["VirtualEventLoop"]
 
 T = TypeVar("T")
 
-#: Real seconds the loop waits for network I/O when there is nothing else to wait for.
+#: Real seconds the loop waits for a reply from outside before letting virtual time move on.
 IO_PATIENCE = 30.0
 
 _local = threading.local()
@@ -88,6 +93,11 @@ class _JumpingSelector:
                 if events:
                     return events
                 continue
+            if loop.awaiting_reply():  # a request went out: wait for its reply, clock frozen
+                events = self._real.select(IO_PATIENCE)
+                loop._requests.clear()
+                if events:
+                    return events
             return self._jump(timeout)
 
     def _jump(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
@@ -141,6 +151,8 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self._cond = threading.Condition()
         self._closing = False
         self._thread_futures: set[int] = set()
+        self._requests: dict[int, tuple[Any, Any]] = {}  # fd -> (own address, peer address)
+        self._addresses: set[Any] = set()  # addresses of sockets this loop does I/O on
         self.describe_waiting: Callable[[], list[str]] = lambda: []
         real = cast(selectors.BaseSelector, self._selector)  # type: ignore[has-type]
         self._selector = _JumpingSelector(real, self)
@@ -180,6 +192,31 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         with self._cond:
             self._cond.wait_for(lambda: ident not in self._sleepers or self._closing)
             self._sleepers.pop(ident, None)
+
+    def note_socket_io(self, sock: socket.socket, sent: bool, peer: Any = None) -> None:
+        """The loop's thread sent (or received) data on a non-blocking socket.
+
+        ``peer`` is given for a connection still being set up, which has no peer name yet.
+        """
+        try:
+            fd, own = sock.fileno(), sock.getsockname()
+            self._addresses.add(own)
+            if sent:
+                self._requests[fd] = (own, peer if peer is not None else sock.getpeername())
+            else:
+                self._requests.pop(fd, None)
+        except OSError:  # not connected (UDP, listening) or closed: nothing to wait for
+            pass
+
+    def awaiting_reply(self) -> bool:
+        """Whether a connection to a peer outside this loop waits for its first reply."""
+        live = {key.fd for key in self._selector.get_map().values()}
+        for fd, (_, peer) in list(self._requests.items()):
+            if fd not in live:
+                del self._requests[fd]
+            elif peer not in self._addresses:
+                return True
+        return False
 
     def is_thread_future(self, fut: object) -> bool:
         """Whether ``fut`` is the result of ``run_in_executor`` on this loop."""

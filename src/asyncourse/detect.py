@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import inspect
-import re
 import socket
 import sys
 import threading
@@ -119,6 +118,7 @@ _patch_users = 0
 _SOCKET_METHODS = ("connect", "connect_ex", "recv", "recv_into", "recvfrom", "send", "sendall",
                    "sendto", "accept")
 _saved: dict[str, Any] = {}
+_saved_hook: list[Callable[[Any], None]] = []
 
 
 def _current_watch() -> Watch | None:
@@ -142,10 +142,33 @@ def patched_sleep(secs: float) -> None:
     _real_sleep(secs)
 
 
+def _never_awaited(coro: Any) -> None:
+    """CPython calls ``warnings._warn_unawaited_coroutine`` when a never-started coroutine is
+    freed; on a watched thread that becomes a finding, which warning filters cannot hide."""
+    watch = _current_watch()
+    if watch is not None and getattr(coro, "cr_origin", None) is not None:
+        watch.discarded(coro)
+    else:
+        _saved_hook[0](coro)
+
+
 def _socket_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    sends = name.startswith("send")
+    connects = name.startswith("connect")
+
     def method(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
         watch = _current_watch()
-        if watch is None or self.gettimeout() == 0.0 or not watch.in_task():
+        if watch is None:
+            return original(self, *args, **kwargs)
+        if self.gettimeout() == 0.0:  # the loop's own non-blocking I/O
+            loop = watch.loop
+            if connects and isinstance(loop, VirtualEventLoop):  # a reply (SYN-ACK) is due
+                loop.note_socket_io(self, True, peer=args[0] if args else None)
+            result = original(self, *args, **kwargs)
+            if isinstance(loop, VirtualEventLoop) and (sends or (result and not connects)):
+                loop.note_socket_io(self, sends)
+            return result
+        if not watch.in_task():
             return original(self, *args, **kwargs)
         started = time.perf_counter()
         try:
@@ -165,6 +188,8 @@ def _install() -> None:
         if _patch_users > 1:
             return
         time.sleep = patched_sleep  # type: ignore[assignment]
+        _saved_hook.append(warnings._warn_unawaited_coroutine)  # type: ignore[attr-defined]
+        warnings._warn_unawaited_coroutine = _never_awaited  # type: ignore[attr-defined]
         for name in _SOCKET_METHODS:
             _saved[name] = socket.socket.__dict__.get(name)  # None: inherited from _socket
             setattr(socket.socket, name, _socket_wrapper(name, getattr(socket.socket, name)))
@@ -177,6 +202,7 @@ def _uninstall() -> None:
         if _patch_users > 0:
             return
         time.sleep = _real_sleep
+        warnings._warn_unawaited_coroutine = _saved_hook.pop()  # type: ignore[attr-defined]
         for name, own in _saved.items():
             if own is None:
                 delattr(socket.socket, name)
@@ -203,8 +229,6 @@ def _learner_namespaces(main: object) -> Iterator[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- the watch over one run
-_UNAWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
-_ORIGIN = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 class Watch:
@@ -219,9 +243,7 @@ class Watch:
         self.thorough = thorough
         self.findings: list[Finding] = []
         self._swapped: list[tuple[dict[str, Any], str]] = []
-        self._caught: list[warnings.WarningMessage] = []
         self._depth = 0
-        self._warnings: Any = None
 
     def __repr__(self) -> str:
         return f"<Watch virtual={self.virtual} findings={len(self.findings)}>"
@@ -238,9 +260,6 @@ class Watch:
                     self._swapped.append((ns, name))
         self._depth = sys.get_coroutine_origin_tracking_depth()
         sys.set_coroutine_origin_tracking_depth(32)
-        self._warnings = warnings.catch_warnings(record=True)
-        self._caught = self._warnings.__enter__()
-        warnings.simplefilter("always", RuntimeWarning)
         self.loop.set_exception_handler(self._loop_error)
         return self
 
@@ -248,11 +267,6 @@ class Watch:
         try:
             self.collect_unawaited()
         finally:
-            self._warnings.__exit__(None, None, None)
-            for warning in self._caught:
-                if not _UNAWAITED.search(str(warning.message)):
-                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                           warning.lineno)
             sys.set_coroutine_origin_tracking_depth(self._depth)
             for ns, name in self._swapped:
                 if ns.get(name) is patched_sleep:
@@ -338,13 +352,11 @@ class Watch:
             for obj in gc.get_objects(generation) if generation is not None else gc.get_objects():
                 self._check_coroutine(obj)
         gc.collect() if self.thorough else gc.collect(1)
-        for warning in self._caught:
-            match = _UNAWAITED.search(str(warning.message))
-            if match:
-                origin = _ORIGIN.findall(str(warning.message))
-                self._unawaited(display_name(match.group(1)),
-                                [(f, int(n), fn) for f, n, fn in origin][::-1])
-        self._caught[:] = [w for w in self._caught if not _UNAWAITED.search(str(w.message))]
+
+    def discarded(self, coro: types.CoroutineType[Any, Any, Any]) -> None:
+        """A coroutine that never ran was freed (CPython's never-awaited hook)."""
+        origin = coro.cr_origin
+        self._unawaited(display_name(coro.__qualname__), list(origin) if origin else [])
 
     def _check_coroutine(self, obj: object) -> None:
         if (type(obj) is types.CoroutineType and obj.cr_origin is not None

@@ -14,6 +14,7 @@ import asyncio
 import collections.abc
 import reprlib
 import types
+import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -311,7 +312,8 @@ class Recorder:
         self.origin = clock()
         self.is_thread_future = is_thread_future
         self.tasks: list[TaskRecord] = []
-        self.live: dict[int, asyncio.Task[Any]] = {}
+        # weak, as asyncio itself holds tasks: recording must not keep a lost task alive
+        self.live: list[weakref.ref[asyncio.Task[Any]]] = []
         self.current: TaskRecord | None = None
         self._previous_factory: Any = None
 
@@ -334,7 +336,7 @@ class Recorder:
             task = self._previous_factory(loop, coro, **kwargs)
         else:
             task = asyncio.Task(coro, loop=loop, **kwargs)
-        self.live[id(task)] = task
+        self.live.append(weakref.ref(task))
         return task
 
     def note_blocked(self, seconds: float, detail: str, *, start: float | None = None) -> None:
@@ -357,8 +359,9 @@ class Recorder:
         return found
 
     def pending_tasks(self) -> Iterator[asyncio.Task[Any]]:
-        """Tasks created during the recording that have not finished."""
-        return (t for t in self.live.values() if not t.done())
+        """Tasks created during the recording that have not finished, in creation order."""
+        alive = (ref() for ref in self.live)
+        return (t for t in alive if t is not None and not t.done())
 
     def recording(self, elapsed: float | None = None) -> Recording:
         """A snapshot of what was recorded, with times relative to the start."""
