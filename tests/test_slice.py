@@ -7,6 +7,9 @@ import pytest
 
 from autograder.course import Course, Result, fill_in
 
+# One worker grades the class once (the module fixture) for every test here.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slice-ps1")]
+
 CONCURRENT = '''
 async def fetch_all(delays: list[float]) -> list[float]:
     """Fetch every delay at the same time (a TaskGroup, unlike the reference's gather)."""
@@ -36,20 +39,17 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Course, dict[str, 
     return course, course.results("ps1")
 
 
-@pytest.mark.slow
 def test_every_submission_is_graded(graded: tuple[Course, dict[str, Result]]) -> None:
     _, results = graded
     assert sorted(results) == ["concurrent", "sequential", "untouched"]
     assert {r.max_score for r in results.values()} == {2.0}
 
 
-@pytest.mark.slow
 def test_concurrent_answer_gets_full_marks(graded: tuple[Course, dict[str, Result]]) -> None:
     _, results = graded
     assert results["concurrent"].full_marks, results["concurrent"]
 
 
-@pytest.mark.slow
 def test_sequential_answer_loses_the_concurrency_point(
     graded: tuple[Course, dict[str, Result]],
 ) -> None:
@@ -62,7 +62,6 @@ def test_sequential_answer_loses_the_concurrency_point(
     assert "one after another" in said, f"feedback should say why: {said!r}"
 
 
-@pytest.mark.slow
 def test_untouched_release_scores_nothing(graded: tuple[Course, dict[str, Result]]) -> None:
     _, results = graded
     assert results["untouched"].score == 0.0, results["untouched"]
@@ -70,7 +69,6 @@ def test_untouched_release_scores_nothing(graded: tuple[Course, dict[str, Result
     assert "NotImplementedError" in said
 
 
-@pytest.mark.slow
 def test_feedback_names_the_mistake(graded: tuple[Course, dict[str, Result]]) -> None:
     course, _ = graded
     html = course.feedback("sequential", "ps1")
