@@ -1,0 +1,373 @@
+"""Runs one notebook inside the bubblewrap sandbox; started only by `autograder.sandbox`.
+
+Runs as uid 0 of the sandbox with just CAP_SETUID, CAP_SETGID (to start the kernel as the
+unprivileged learner uid) and CAP_KILL (to interrupt and kill it). It never executes learner
+code itself: the kernel does, as another uid with no capabilities, so it cannot read this
+process's memory (where the notebook with its hidden tests lives; it arrives on stdin).
+
+Protocol. stdin: one JSON request (notebook, limits, kernel uid, kernel environment).
+stdout (a private copy of fd 1; fd 1 itself is pointed at stderr): JSON lines, each one event:
+``{"event": "start", "index": i}`` before cell i runs, ``{"event": "done", "index": i,
+"cell": {...}}`` after it, and last ``{"event": "end", "outcome": ..., "reason": ...,
+"failed_cell": ..., "detail": ..., "metadata": {...}}``. Cell numbers in reasons are 1-based over
+all cells. Standard library plus nbclient only: this file is bound into the sandbox on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any, cast
+
+# jsonschema (via nbformat) imports rfc3987_syntax if present, which builds a grammar: ~1.5 s per
+# runner for a URI format check nobody here uses. Without it jsonschema skips that check.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
+from nbformat import NotebookNode  # noqa: E402
+from nbformat import from_dict as _from_dict  # noqa: E402
+
+from_dict = cast(Callable[[Any], NotebookNode], _from_dict)
+
+WORKDIR = "/home/learner"
+PRIVATE = "/tmp/runner"  # root-only; the kernel cannot list or read it
+INTERRUPT_GRACE = 3.0  # seconds a cell gets to stop after SIGINT before the kernel is killed
+NOTE = "\n[output truncated: this cell wrote {total} of output; only the first {kept} are kept]\n"
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"
+
+
+def _text_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "replace"))
+    if isinstance(value, list):
+        return sum(_text_size(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_text_size(k) + _text_size(v) for k, v in value.items())
+    return len(json.dumps(value, default=str))
+
+
+def _output_size(out: dict[str, Any]) -> int:
+    kind = out.get("output_type") or out.get("msg_type")
+    if kind == "stream":
+        return _text_size(out.get("text", ""))
+    if kind == "error":
+        return _text_size([out.get("ename", ""), out.get("evalue", ""), out.get("traceback", [])])
+    return _text_size(out.get("data", {}))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text.encode("utf-8", "replace")[:limit].decode("utf-8", "ignore")
+
+
+def enforce_budget(outputs: list[Any], budget: int, dropped: int = 0) -> list[Any]:
+    """Keep at most `budget` bytes of output text; say what was cut in a stdout note.
+
+    A stream is cut at the limit; other outputs over the limit are left out whole (half an image
+    is no image). `dropped` counts bytes already discarded while the cell was running.
+    """
+    kept: list[Any] = []
+    used = 0
+    for out in outputs:
+        size = _output_size(out)
+        if used + size <= budget:
+            kept.append(out)
+            used += size
+            continue
+        dropped += size
+        if out.get("output_type") == "stream" and used < budget:
+            out["text"] = _cut(out["text"], budget - used)
+            dropped -= _text_size(out["text"])
+            used = budget
+            kept.append(out)
+    if dropped:
+        note = NOTE.format(total=_size(used + dropped), kept=_size(budget))
+        kept.append(from_dict({"output_type": "stream", "name": "stdout", "text": note}))
+    return kept
+
+
+class SandboxClient(NotebookClient):
+    """nbclient with a per-cell output budget enforced as messages arrive (memory stays bounded)."""
+
+    def __init__(self, nb: NotebookNode, km: AsyncKernelManager, budget: int, **kw: Any) -> None:
+        super().__init__(nb, km=km, **kw)
+        self.budget = budget
+        self.used: dict[int, int] = {}
+        self.dropped: dict[int, int] = {}
+
+    def output(
+        self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> Any:
+        if self.clear_before_next_output:
+            self.used[cell_index] = 0
+        used = self.used.get(cell_index, 0)
+        content = msg["content"]
+        size = _output_size({"msg_type": msg["msg_type"], **content})
+        if used + size > self.budget:
+            if msg["msg_type"] == "stream" and used < self.budget:
+                content["text"] = _cut(content["text"], self.budget - used)
+                self.dropped[cell_index] = (
+                    self.dropped.get(cell_index, 0) + size - (self.budget - used)
+                )
+                size = self.budget - used
+            else:
+                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+                return None
+        self.used[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
+
+    def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+        super().clear_output(outs, msg, cell_index)
+        if not self.clear_before_next_output:
+            self.used[cell_index] = 0
+
+
+class Runner:
+    def __init__(self, request: dict[str, Any], channel: IO[str]) -> None:
+        self.channel = channel
+        self.nb = from_dict(request["notebook"])
+        self.limits: dict[str, Any] = request["limits"]
+        self.uid = int(request["kernel_uid"])
+        self.kernel_env: dict[str, str] = request["kernel_env"]
+        self.deadline = time.monotonic() + float(self.limits["total_timeout"])
+        self.outcome = "ok"
+        self.reason: str | None = None
+        self.failed_cell: int | None = None
+        self.detail: str | None = None
+        self.km: AsyncKernelManager | None = None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.channel.write(json.dumps(event, separators=(",", ":")) + "\n")
+        self.channel.flush()
+
+    def note(self, outcome: str, reason: str, cell: int | None, detail: str | None = None) -> None:
+        """Record the first problem; later ones are consequences or less telling."""
+        if self.outcome == "ok":
+            self.outcome, self.reason, self.failed_cell, self.detail = outcome, reason, cell, detail
+
+    def kernel_cmd(self) -> list[str]:
+        lim = self.limits
+        cpu = int(lim["cpu_seconds"])
+        return [
+            "/usr/bin/prlimit",
+            f"--cpu={cpu}:{cpu + 2}",
+            f"--as={int(lim['memory_bytes'])}",
+            f"--nproc={int(lim['max_processes'])}",
+            f"--nofile={int(lim['max_open_files'])}",
+            f"--fsize={int(lim['max_file_bytes'])}",
+            "--core=0",
+            "--",
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--HistoryManager.enabled=False",
+        ]
+
+    def make_kernel_manager(self) -> AsyncKernelManager:
+        kdir = os.path.join(PRIVATE, "kernels", "sandbox")
+        os.makedirs(kdir, exist_ok=True)
+        spec = {"argv": self.kernel_cmd(), "display_name": "sandbox", "language": "python"}
+        with open(os.path.join(kdir, "kernel.json"), "w") as f:
+            json.dump(spec, f)
+        runtime = "/tmp/runtime"  # readable: the kernel reads its connection file here
+        os.makedirs(runtime, mode=0o755, exist_ok=True)
+        os.chmod(runtime, 0o755)
+
+        class Manager(AsyncKernelManager):
+            def write_connection_file(self, **kw: Any) -> None:
+                super().write_connection_file(**kw)
+                os.chmod(self.connection_file, 0o644)  # the kernel runs as another uid
+
+        ksm = KernelSpecManager(kernel_dirs=[os.path.join(PRIVATE, "kernels")])
+        return Manager(
+            kernel_name="sandbox",
+            kernel_spec_manager=ksm,
+            connection_file=os.path.join(runtime, "kernel.json"),
+            transport="tcp",
+            ip="127.0.0.1",
+        )
+
+    def exit_description(self) -> tuple[str, str]:
+        """(outcome, words) for a kernel that is gone."""
+        code = None
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None:
+            with contextlib.suppress(Exception):
+                code = proc.wait(timeout=2)
+        tail = ""
+        with contextlib.suppress(OSError), open(os.path.join(PRIVATE, "kernel.err"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            tail = f.read().decode("utf-8", "replace")
+        self.detail = tail[-2000:] or None
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            if -code == signal.SIGXCPU:
+                return "timeout", "used up its CPU time"
+            how = f"killed by signal {name}"
+        else:
+            how = f"exit code {code}" if code is not None else "exit code unknown"
+        if "MemoryError" in tail or "Cannot allocate memory" in tail or "bad_alloc" in tail:
+            return "memory", "memory limit reached"
+        return "kernel-died", f"the kernel died ({how})"
+
+    async def kill_kernel(self) -> None:
+        if self.km is None or self.km.provisioner is None:
+            return
+        with contextlib.suppress(Exception):
+            await self.km.provisioner.kill()
+
+    async def run(self) -> None:
+        budget = int(self.limits["max_output_bytes"])
+        self.km = self.make_kernel_manager()
+        client = SandboxClient(
+            self.nb,
+            km=self.km,
+            budget=budget,
+            timeout=None,
+            allow_errors=True,
+            kernel_name="sandbox",
+            startup_timeout=max(1, int(min(60.0, self.deadline - time.monotonic()))),
+            iopub_timeout=2,
+            record_timing=False,
+            store_widget_state=False,
+        )
+        stderr = open(os.path.join(PRIVATE, "kernel.err"), "wb")  # noqa: SIM115
+        try:
+            await client.async_start_new_kernel(
+                cwd=WORKDIR,
+                env=self.kernel_env,
+                user=self.uid,
+                group=self.uid,
+                extra_groups=[],
+                stdout=stderr,
+                stderr=stderr,
+            )
+            await client.async_start_new_kernel_client()
+        except Exception as exc:
+            self.exit_description()  # fills self.detail with the kernel's stderr
+            self.note("error", "the kernel could not start", None, f"{exc!r}\n{self.detail}")
+            await self.kill_kernel()
+            return
+        finally:
+            stderr.close()
+        try:
+            await self.run_cells(client)
+        finally:
+            await self.kill_kernel()
+            with contextlib.suppress(Exception):
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    async def run_cells(self, client: SandboxClient) -> None:
+        budget = int(self.limits["max_output_bytes"])
+        cell_timeout = float(self.limits["cell_timeout"])
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            number = index + 1
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self.note("timeout", f"ran past the time limit in cell {number}", number)
+                return
+            self.emit({"event": "start", "index": index})
+            limit = min(cell_timeout, remaining)
+            task = asyncio.ensure_future(client.async_execute_cell(cell, index))
+            done, _ = await asyncio.wait({task}, timeout=limit)
+            fatal = False
+            if not done:
+                why = f"ran past the time limit in cell {number}"
+                self.note("timeout", why, number)
+                with contextlib.suppress(Exception):
+                    assert self.km is not None
+                    await self.km.interrupt_kernel()
+                done, _ = await asyncio.wait({task}, timeout=INTERRUPT_GRACE)
+                if not done or limit < cell_timeout:
+                    fatal = True
+                    await self.kill_kernel()
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+                    cell.outputs.append(_error_output("TimeoutError", why))
+            elif task.exception() is not None:
+                fatal = True
+                exc = task.exception()
+                if isinstance(exc, DeadKernelError):
+                    outcome, words = self.exit_description()
+                    why = f"{words} in cell {number}"
+                    self.note(outcome, why, number, self.detail)
+                    cell.outputs.append(_error_output("DeadKernelError", why))
+                else:
+                    self.note("error", f"the grader failed in cell {number}", number, repr(exc))
+                    await self.kill_kernel()
+            if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
+                self.note("memory", f"memory limit reached in cell {number}", number)
+            cell.outputs = enforce_budget(cell.outputs, budget, client.dropped.get(index, 0))
+            self.emit({"event": "done", "index": index, "cell": cell})
+            if fatal:
+                return
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return from_dict(
+        {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [evalue]}
+    )
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    """Bound the runner itself (it holds outputs in memory) and stop core dumps."""
+    mem = 2 * int(limits["memory_bytes"]) + (1 << 30)
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["max_file_bytes"]),) * 2)
+
+
+def _set_nondumpable() -> None:
+    """No /proc/<pid>/mem, environ or fd for anyone without CAP_SYS_PTRACE (defence in depth)."""
+    pr_set_dumpable = 4
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+
+
+def main() -> int:
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # a stray print must not corrupt the protocol
+    _set_nondumpable()
+    os.makedirs(PRIVATE, mode=0o700, exist_ok=True)
+    request = json.loads(sys.stdin.buffer.read())
+    _set_limits(request["limits"])
+    runner = Runner(request, channel)
+    try:
+        asyncio.run(runner.run())
+    except Exception as exc:  # never leave the host without an answer
+        runner.note("error", "the grader failed", None, repr(exc))
+    runner.emit(
+        {
+            "event": "end",
+            "outcome": runner.outcome,
+            "reason": runner.reason,
+            "failed_cell": runner.failed_cell,
+            "detail": runner.detail,
+            "metadata": runner.nb.metadata,
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

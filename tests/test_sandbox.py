@@ -1,0 +1,330 @@
+"""The grading sandbox against hostile submissions (autograder/sandbox.py).
+
+Each test runs a small notebook in a real bubblewrap sandbox with small limits, and checks what
+the learner code could and could not do, and what the grader is told.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder import sandbox
+from autograder.sandbox import Execution, Limits, SandboxUnavailable, execute_sandboxed
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL = Limits(
+    cell_timeout=3.0,
+    total_timeout=40.0,
+    cpu_seconds=30,
+    memory_bytes=768 << 20,
+    max_processes=48,
+    max_output_bytes=64 << 10,
+)
+
+
+def run(*sources: str, limits: Limits = SMALL, **kw: object) -> Execution:
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    return execute_sandboxed(nb, limits=limits, **kw)  # type: ignore[arg-type]
+
+
+def text(ex: Execution, number: int) -> str:
+    """All stream text and error names/values of cell `number` (1-based)."""
+    parts = []
+    for out in ex.notebook.cells[number - 1].outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+        else:
+            parts.append(str(out.get("data", {}).get("text/plain", "")))
+    return "".join(parts)
+
+
+def result(ex: Execution, number: int) -> dict[str, object]:
+    """The JSON a cell printed as its last line."""
+    return json.loads(text(ex, number).strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def host_processes_of(uid: int) -> list[int]:
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        uids = next((line.split()[1:] for line in lines if line.startswith("Uid:")), [])
+        if str(uid) in uids:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones() -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# A title"),
+            new_code_cell("import asyncio\nasync def twice(x):\n    await asyncio.sleep(0.01)\n"
+                          "    return 2 * x"),
+            new_code_cell("await asyncio.gather(twice(1), twice(2))"),
+            new_code_cell("import asyncourse, os\nprint(open('data/in.txt').read(), hash('a'),"
+                          " os.environ['MPLBACKEND'], os.getcwd() == os.environ['HOME'])"),
+            new_code_cell("print('test cell')"),
+        ]
+    )  # fmt: skip
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="faked pass\n")]
+    ex = execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
+    assert (ex.outcome, ex.reason, ex.failed_cell) == ("ok", None, None)
+    assert text(ex, 3) == "[2, 4]"
+    data, seed_hash, backend, home = text(ex, 4).split()
+    assert (data, backend, home) == ("hello", "Agg", "True")
+    assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
+    again = execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
+    assert text(again, 4).split()[1] == seed_hash  # PYTHONHASHSEED=0: deterministic
+
+
+def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable() -> None:
+    probe = r"""
+import errno, json, os
+def attempt(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+r = {
+    "remove_gradebook": attempt(lambda: os.remove("../../../gradebook.db")),
+    "remove_pyproject": attempt(lambda: os.remove("/work/main/pyproject.toml")),
+    "read_source": attempt(lambda: os.listdir("/work/main/source")),
+    "read_autograder": attempt(lambda: os.listdir("/work/main/autograder")),
+    "work_main": sorted(os.listdir("/work/main")),
+    "mounts": {line.split()[4]: line.split()[5] for line in open("/proc/self/mountinfo")},
+    "write_venv": attempt(lambda: open("/work/main/.venv/pyvenv.cfg", "a")),
+    "write_src": attempt(lambda: open("/work/main/src/asyncourse/__init__.py", "a")),
+    "write_usr": attempt(lambda: open("/usr/evil", "w")),
+    "write_root": attempt(lambda: open("/evil", "w")),
+    "write_tmp": attempt(lambda: open("/tmp/evil", "w")),
+    "read_root_only": attempt(lambda: os.listdir("/tmp/runner")),
+    "read_etc_shadow": attempt(lambda: open("/etc/shadow").read()),
+    "read_etc_hosts": attempt(lambda: open("/etc/hosts").read()),
+    "setuid_root": attempt(lambda: os.setuid(0)),
+    "write_scratch": attempt(lambda: open("mine.txt", "w").write("x")),
+    "uid": os.getuid(),
+}
+print(json.dumps(r))
+"""
+    before = (REPO / "pyproject.toml").read_bytes()
+    ex = run(probe)
+    assert ex.outcome == "ok", ex
+    r = result(ex, 1)
+    assert r["remove_gradebook"] in ("ENOENT", "EACCES")
+    assert r["remove_pyproject"] == "ENOENT"
+    assert r["read_source"] == r["read_autograder"] == "ENOENT"
+    assert r["work_main"] == [".venv", "src"]
+    assert r["write_venv"] == r["write_src"] == "EACCES"  # root's files, read-only binds
+    assert r["write_usr"] == "EROFS"
+    mounts = r["mounts"]
+    assert isinstance(mounts, dict)
+    for ro in ("/usr", "/work/main/.venv", "/work/main/src", "/opt/asyncourse-sandbox/runner.py"):
+        assert mounts[ro].split(",")[0] == "ro", ro  # read-only even for the runner's uid 0
+    assert mounts["/home/learner"].split(",")[0] == "rw"
+    assert r["write_root"] == r["write_tmp"] == "EACCES"
+    assert r["read_root_only"] == "EACCES"
+    assert r["read_etc_shadow"] == "ENOENT"  # not in the /etc allowlist
+    assert r["read_etc_hosts"] == "ok"
+    assert r["setuid_root"] == "EPERM"
+    assert r["write_scratch"] == "ok"
+    assert r["uid"] != 0
+    assert (REPO / "pyproject.toml").read_bytes() == before
+
+
+def test_hidden_tests_cannot_be_read_before_they_run() -> None:
+    marker = "HIDDEN" + "-TEST-" + "MARKER"
+    probe = r"""
+import json, os, signal
+needle = ("HIDDEN" + "-TEST-" + "MARKER").encode()
+found, denied = [], set()
+for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]:
+    for name in ("cmdline", "environ", "mem", "fd/0", "maps"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                if needle in f.read(1 << 20):
+                    found.append(f"{pid}/{name}")
+        except OSError as e:
+            denied.add(type(e).__name__)
+for top in ("/tmp", "/home", "/opt", "/dev/shm"):
+    for d, _, files in os.walk(top):
+        for n in files:
+            try:
+                if needle in open(os.path.join(d, n), "rb").read():
+                    found.append(os.path.join(d, n))
+            except OSError:
+                pass
+kill = "ok"
+try:
+    os.kill(1, signal.SIGKILL)
+except OSError as e:
+    kill = type(e).__name__
+print(json.dumps({"found": found, "denied": sorted(denied), "kill": kill}))
+"""
+    ex = run(probe, f"assert '{marker}'")
+    assert ex.outcome == "ok", ex
+    r = result(ex, 1)
+    assert r["found"] == []
+    assert "PermissionError" in r["denied"]  # the runner's memory and stdin exist but are closed
+    assert r["kill"] == "PermissionError"
+
+
+def test_only_loopback_network_and_outside_addresses_fail_fast() -> None:
+    probe = r"""
+import json, socket, time
+t = time.monotonic()
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1, never routed
+    err = "connected"
+except OSError as e:
+    err = type(e).__name__
+print(json.dumps({"ifs": [n for _, n in socket.if_nameindex()], "err": err,
+                  "seconds": time.monotonic() - t}))
+"""
+    ex = run(probe)
+    r = result(ex, 1)
+    assert r["ifs"] == ["lo"]
+    assert r["err"] == "OSError"  # ENETUNREACH: no route at all
+    assert r["seconds"] < 0.5  # type: ignore[operator]
+
+
+def test_kernel_exit_and_sigkill_are_reported_with_the_cell() -> None:
+    ex = run("print('a')", "import os\nos._exit(1)", "print('b')")
+    assert (ex.outcome, ex.failed_cell) == ("kernel-died", 2)
+    assert ex.reason == "the kernel died (exit code 1) in cell 2"
+    assert text(ex, 1) == "a\n"
+    assert text(ex, 3).startswith("NotRun: not run: the kernel died")  # never an empty "pass"
+
+    ex = run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "1")
+    assert ex.outcome == "kernel-died"
+    assert ex.reason == "the kernel died (killed by signal SIGKILL) in cell 1"
+
+
+def test_infinite_loops_time_out_and_later_cells_still_run() -> None:
+    for loop in (
+        "while True:\n    pass",
+        "import asyncio\nwhile True:\n    await asyncio.sleep(0)",
+    ):
+        ex = run("x = 1", loop, "print('after', x)")
+        assert (ex.outcome, ex.failed_cell) == ("timeout", 2), loop
+        assert ex.reason == "ran past the time limit in cell 2"
+        assert text(ex, 3) == "after 1\n"
+
+
+def test_ignored_sigint_is_killed_within_the_limits() -> None:
+    start = time.monotonic()
+    ex = run(
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        "print('after')",
+    )
+    assert (ex.outcome, ex.failed_cell) == ("timeout", 1)
+    assert ex.reason == "ran past the time limit in cell 1"
+    assert text(ex, 2).startswith("NotRun")
+    assert time.monotonic() - start < SMALL.cell_timeout + 10
+
+
+def test_total_timeout_stops_the_notebook() -> None:
+    limits = Limits(**{**SMALL.__dict__, "total_timeout": 4.0})
+    ex = run("import time\ntime.sleep(2.5)", "time.sleep(2.5)", "print('never')", limits=limits)
+    assert (ex.outcome, ex.failed_cell) == ("timeout", 2)
+    assert text(ex, 3).startswith("NotRun")
+
+
+def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "HOST_MARGIN", -37.0)  # host deadline 3 s after start
+    start = time.monotonic()
+    ex = run("import os\nprint(os.getuid(), flush=True)", "import time\ntime.sleep(30)")
+    assert time.monotonic() - start < 8
+    assert ex.outcome == "timeout"
+    assert ex.reason is not None and ex.reason.startswith("ran past the time limit")
+
+
+def test_memory_growth_hits_the_limit() -> None:
+    ex = run("x = []\nwhile True:\n    x.append(bytearray(10**7))", "del x\nprint('after')")
+    assert (ex.outcome, ex.failed_cell) == ("memory", 1)
+    assert ex.reason == "memory limit reached in cell 1"
+    assert text(ex, 2) == "after\n"
+
+
+def test_fork_bomb_is_bounded_and_nothing_outlives_the_execution() -> None:
+    bomb = r"""
+import json, os, subprocess, time
+uid = os.getuid()
+pids = []
+try:
+    for _ in range(500):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        pids.append(pid)
+except OSError as e:
+    error = type(e).__name__
+for pid in pids:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+subprocess.Popen(["/bin/sh", "-c", "sleep 60 & sleep 60"], start_new_session=True)
+print(json.dumps({"forked": len(pids), "error": error, "uid": uid}))
+"""
+    ex = run(bomb)
+    r = result(ex, 1)
+    assert r["error"] == "BlockingIOError"  # EAGAIN from RLIMIT_NPROC
+    assert 0 < r["forked"] < SMALL.max_processes  # type: ignore[operator]
+    time.sleep(0.2)
+    assert host_processes_of(r["uid"]) == []  # type: ignore[arg-type]
+
+
+def test_huge_output_is_truncated_with_a_note() -> None:
+    ex = run("print('x' * 50_000_000)", "print('after')")
+    assert ex.outcome == "ok"
+    out = text(ex, 1)
+    assert out.startswith("x" * 1000)
+    assert len(out.encode()) < SMALL.max_output_bytes + 200
+    assert "[output truncated" in out
+    assert text(ex, 2) == "after\n"
+
+
+def test_host_caps_what_it_reads_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "MAX_RESULT_BYTES", 20_000)
+    ex = run("print('y' * 30_000)", "print('after')")
+    assert (ex.outcome, ex.failed_cell) == ("error", 1)
+    assert ex.reason == "the notebook wrote more output than the grader accepts in cell 1"
+
+
+def test_system_exit_and_keyboard_interrupt_are_ordinary_cell_errors() -> None:
+    ex = run("raise SystemExit(3)", "raise KeyboardInterrupt", "exit()", "print('after')")
+    assert (ex.outcome, ex.reason) == ("ok", None)
+    assert text(ex, 1).startswith("SystemExit: 3")
+    assert text(ex, 2).startswith("KeyboardInterrupt")
+    assert text(ex, 4) == "after\n"
+
+
+def test_missing_bubblewrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox._check_available.cache_clear()
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    try:
+        with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+            run("print('never runs bare')")
+    finally:
+        sandbox._check_available.cache_clear()
+
+
+def test_bad_extra_file_names_and_limits_are_refused() -> None:
+    with pytest.raises(ValueError, match="relative"):
+        run("1", extra_files={"../escape.txt": b""})
+    with pytest.raises(ValueError, match="positive"):
+        Limits(cell_timeout=0)
+    assert os.path.exists(sandbox.RUNNER)
