@@ -1,0 +1,27 @@
+"""``python -m autograder <command>``: the instructor's grading commands.
+
+    grade <assignment>   grade a whole class (see ``autograder/grading/cli.py``)
+
+Other tools run as their own modules (``python -m autograder.release``, ``autograder.strip``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+COMMANDS = {"grade": "autograder.grading.cli"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in COMMANDS:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    import importlib
+
+    module = importlib.import_module(COMMANDS[args[0]])
+    return int(module.main(args[1:]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

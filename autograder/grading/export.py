@@ -1,0 +1,95 @@
+"""Export: the class's grades as CSV, and the summary printed at the end of a run.
+
+Scores come from the gradebook (so manual grades entered later show up, and `nbgrader export`
+agrees); status, reason and named mistakes come from the grading state.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+STATUS = {"ok": "graded", "timeout": "graded (cell timed out)", "kernel-died": "kernel died",
+          "memory": "out of memory", "error": "not run", "refused": "not gradable"}
+
+
+def rows(assignment: str, grade_ids: list[str], scores: dict[str, dict[str, Any]],
+         records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per learner with a submission: gradebook scores plus status and reason."""
+    out = []
+    for student in sorted(set(scores) | set(records)):
+        got = scores.get(student, {})
+        rec = records.get(student, {})
+        row: dict[str, Any] = {
+            "student_id": student, "assignment": assignment,
+            "score": _num(got.get("score", 0.0)), "max_score": _num(got.get("max_score")),
+        }
+        questions = got.get("questions", {})
+        for gid in grade_ids:
+            row[gid] = _num(questions.get(gid))
+        row["status"] = STATUS.get(rec.get("outcome", ""), "graded by nbgrader")
+        if got.get("needs_manual_grade"):
+            row["status"] += " (needs manual grading)"
+        row["reason"] = rec.get("reason", "")
+        out.append(row)
+    return out
+
+
+def _num(value: Any) -> Any:
+    if value is None:
+        return ""
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 4)
+
+
+def write_csv(path: Path, table: list[dict[str, Any]], grade_ids: list[str]) -> None:
+    fields = ["student_id", "assignment", "score", "max_score", *grade_ids, "status", "reason"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(table)
+    tmp.replace(path)
+
+
+def summary(table: list[dict[str, Any]], max_points: dict[str, float],
+            records: dict[str, dict[str, Any]], *, graded_now: int, skipped: int,
+            seconds: float, limit: int = 5) -> str:
+    """A plain-text report: distribution, pass rate per question, common mistakes, failures."""
+    lines = [f"{len(table)} submissions: {graded_now} graded now, {skipped} unchanged "
+             f"(kept), in {seconds:.1f} s"
+             + (f" ({graded_now / seconds:.1f}/s)" if graded_now and seconds else "")]
+    if not table:
+        return lines[0]
+    maximum = max((r["max_score"] for r in table if r["max_score"] != ""), default=0) or 0
+    dist = Counter(r["score"] for r in table)
+    lines.append(f"\nScores (of {maximum}):")
+    widest = max(dist.values())
+    for score in sorted(dist, key=float):
+        bar = "#" * max(1, round(30 * dist[score] / widest))
+        lines.append(f"  {score!s:>6} | {bar} {dist[score]}")
+    lines.append("\nPass rate per question:")
+    for gid, top in max_points.items():
+        full = [r for r in table if r.get(gid, "") != "" and float(r[gid]) >= top]
+        rate = 100 * len(full) / len(table)
+        lines.append(f"  {gid:<24} {rate:5.1f}%  ({len(full)}/{len(table)})")
+    mistakes = Counter(m for rec in records.values() for m in set(rec.get("mistakes", [])))
+    if mistakes:
+        lines.append("\nMost common mistakes:")
+        for text, count in mistakes.most_common(limit):
+            lines.append(f"  {count:4d} x {text[:160]}")
+    bad = [r for r in table if records.get(r["student_id"], {}).get("outcome") not in
+           (None, "ok", "timeout")]
+    if bad:
+        lines.append(f"\nCould not be graded ({len(bad)}, scored 0):")
+        for r in bad:
+            lines.append(f"  {r['student_id']}: {r['reason']}")
+    timed = [r for r in table if records.get(r["student_id"], {}).get("outcome") == "timeout"]
+    if timed:
+        lines.append(f"\nA cell timed out ({len(timed)}):")
+        lines.extend(f"  {r['student_id']}: {r['reason']}" for r in timed)
+    return "\n".join(lines)
+

@@ -1,0 +1,318 @@
+"""Gradebook: the one writer into nbgrader's gradebook, through nbgrader's own code.
+
+`nbgrader autograde` per learner does: create student and submission (with its timestamp), copy
+the assignment's files, *sanitize* (ClearOutput, DeduplicateIds, OverwriteKernelspec,
+OverwriteCells: restore locked and hidden tests, CheckCellMetadata), *execute* (Execute), then
+*save* (IgnorePattern, ClearMetadata, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+CheckCellMetadata) and write ``autograded/<student>/<assignment>/``. This module runs exactly those
+steps with nbgrader's own converter and preprocessors, configured from the course's
+``nbgrader_config.py``, split in two: `prepare` (before the job) and `record` (when its result
+arrives). Only the Execute step moves out, into the job. Everything else runs in this one process,
+so there is a single writer to sqlite and nbgrader starts once, not once per learner.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import sqlalchemy
+from nbconvert.exporters import NotebookExporter
+from nbconvert.writers import FilesWriter
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps.autogradeapp import AutogradeApp
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade
+
+from autograder.grading.collect import Submission
+from autograder.grading.jobs import Job, JobResult
+
+GRADER_VERSION = "1"  # bump when grading changes in a way that should regrade everyone
+
+
+_engines: dict[str, Any] = {}
+
+
+def _shared_engine(url: str, **kwargs: Any) -> Any:
+    """One SQLAlchemy engine per database for this process.
+
+    nbgrader opens a new `Gradebook` (and engine) in every step of every notebook, ~9 per learner;
+    each new engine starts with an empty SQL compilation cache, which made compiling the same
+    queries again most of the parent's time per learner. Sharing the engine keeps the cache;
+    `Gradebook.close()` still disposes its pooled connection, so nothing stays open between steps.
+    """
+    if url not in _engines:
+        _engines[url] = sqlalchemy.create_engine(url, **kwargs)
+    return _engines[url]
+
+
+def _share_engines() -> None:
+    import nbgrader.api
+
+    nbgrader.api.create_engine = _shared_engine  # this process is the only gradebook writer
+
+
+class CourseError(Exception):
+    """The course cannot be graded as asked (message says what to do)."""
+
+
+@dataclass
+class Prepared:
+    """A submission ready to run: the job, plus what the parent learned while preparing it."""
+
+    job: Job
+    notes: list[str]  # learner-facing remarks (e.g. a restored test cell)
+
+
+def _restored_cells(nb: nbformat.NotebookNode, notice: str) -> list[str]:
+    marker = notice.split("{cell_id}")[0].strip()
+    found = []
+    for cell in nb.cells:
+        if marker and marker in cell.get("source", "")[:200]:
+            found.append(cell.metadata.get("nbgrader", {}).get("grade_id", "?"))
+    return found
+
+
+class ClassGradebook:
+    """nbgrader's Autograde converter, driven one learner at a time by the class command."""
+
+    def __init__(self, course: Path, assignment: str, log_file: Path) -> None:
+        self.course = course.resolve()
+        self.assignment = assignment
+        if not (self.course / "nbgrader_config.py").exists():
+            raise CourseError(f"no nbgrader_config.py in {self.course}: run from the course root "
+                              "or pass --course")
+        os.chdir(self.course)
+        _share_engines()
+        AutogradeApp.clear_instance()
+        app = AutogradeApp.instance()
+        app.initialize([assignment, "--log-level=WARN"], root=str(self.course))
+        app.coursedir.assignment_id = assignment
+        # nbgrader logs to the console; the class command shows a progress bar there instead.
+        for handler in list(app.log.handlers):
+            app.log.removeHandler(handler)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        app.log.addHandler(handler)
+        app.log.setLevel(logging.INFO)
+        app.log.propagate = False
+        self.app = app
+        self.coursedir = app.coursedir
+        self.db_url = self.coursedir.db_url
+        conv = Autograde(coursedir=self.coursedir, parent=app)
+        conv.writer = FilesWriter(parent=conv, config=conv.config)
+        conv.exporter = conv.exporter_class(parent=conv, config=conv.config)
+        self.conv = conv
+        self.sanitizer = self._exporter(conv.sanitize_preprocessors)
+        after = [pp for pp in conv.autograde_preprocessors
+                 if not (isinstance(pp, type) and issubclass(pp, Execute))]
+        self.saver = self._exporter(after)
+        self.execute_config = self._execute_config()
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            try:
+                notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+            except MissingEntry as err:
+                raise CourseError(f"no assignment {assignment!r} in the gradebook: run "
+                                  f"`nbgrader generate_assignment {assignment}` first") from err
+            points = {cell.name: float(cell.max_score)
+                      for nb in gb.find_assignment(assignment).notebooks
+                      for cell in nb.grade_cells}
+        if len(notebooks) != 1:
+            raise CourseError(f"{assignment} has {len(notebooks)} notebooks; the class command "
+                              "grades one notebook per assignment (use `nbgrader autograde`)")
+        self.notebook_id = notebooks[0]
+        self.grade_ids_unordered = set(points)
+        order = self._order()
+        self.max_points = {gid: points[gid] for gid in sorted(points, key=order.index)}
+        self.version = self._source_version()
+
+    def _order(self) -> list[str]:
+        """Grade ids in the order of the source notebook (the CSV's column order)."""
+        path = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
+                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+        ids = []
+        if path.exists():
+            for cell in nbformat.read(path, as_version=4).cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid:
+                    ids.append(gid)
+        return ids + sorted(self.grade_ids_unordered - set(ids))
+
+    def _exporter(self, preprocessors: list[Any]) -> NotebookExporter:
+        exporter = self.conv.exporter_class(parent=self.conv, config=self.conv.config)
+        exporter._preprocessors = []
+        for pp in preprocessors:
+            exporter.register_preprocessor(pp)
+        return exporter  # type: ignore[no-any-return]
+
+    def _execute_config(self) -> dict[str, Any]:
+        """The course's config for Execute and its bases, as plain data for the workers."""
+        cfg = self.conv.config
+        return {name: copy.deepcopy(dict(cfg[name])) for name in
+                ("Execute", "ExecutePreprocessor", "NotebookClient") if name in cfg}
+
+    def _source_version(self) -> str:
+        """Hash of the assignment's source folder and the grader: a change regrades everyone."""
+        digest = hashlib.sha256(GRADER_VERSION.encode())
+        source = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
+                                                 self.assignment))
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+                digest.update(str(path.relative_to(source)).encode())
+                digest.update(path.read_bytes())
+        digest.update(json.dumps(self.execute_config, sort_keys=True, default=str).encode())
+        return digest.hexdigest()
+
+    # ---- paths -------------------------------------------------------------------------
+    def submitted_path(self, student: str) -> str:
+        return os.path.join(self.coursedir.format_path(
+            self.coursedir.submitted_directory, student, self.assignment),
+            f"{self.notebook_id}.ipynb")
+
+    def dest(self, student: str) -> str:
+        return self.coursedir.format_path(self.coursedir.autograded_directory, student,
+                                          self.assignment)
+
+    def autograded_path(self, student: str) -> Path:
+        return Path(self.dest(student)) / f"{self.notebook_id}.ipynb"
+
+    def key(self, sub: Submission) -> str:
+        """Resume key: this submission's bytes under this version of the assignment."""
+        return hashlib.sha256(f"{self.version}:{sub.digest}:{sub.problem}".encode()).hexdigest()
+
+    def _resources(self, student: str) -> dict[str, Any]:
+        resources = self.conv.init_single_notebook_resources(self.submitted_path(student))
+        resources["metadata"] = {"path": self.dest(student), "name": self.notebook_id}
+        return resources
+
+    # ---- prepare -----------------------------------------------------------------------
+    def prepare(self, sub: Submission) -> Prepared:
+        """nbgrader's steps before execution; raises on a notebook nbgrader refuses."""
+        student = sub.student
+        dest = self.dest(student)
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        self.coursedir.student_id = student
+        path = self.submitted_path(student)
+        self.conv.notebooks = [path]
+        self.conv.init_assignment(self.assignment, student)
+        resources = self._resources(student)
+        text, resources = self.sanitizer.from_notebook_node(nbformat.read(path, as_version=4),
+                                                            resources)
+        nb = nbformat.reads(text, as_version=4)
+        notes = []
+        notice = self.conv.config.get("OverwriteCells", {}).get(
+            "missing_cell_notification", "This cell (id:{cell_id}) was missing")
+        for grade_id in _restored_cells(nb, str(notice)):
+            notes.append(f"the test cell `{grade_id}` was deleted from your notebook; it was "
+                         "restored from the assignment and run")
+        self.conv.write_single_notebook(text, resources)  # as nbgrader leaves it mid-way
+        extra = {}
+        for root, _, files in os.walk(dest):
+            for name in files:
+                full = os.path.join(root, name)
+                rel = os.path.relpath(full, dest)
+                if rel != f"{self.notebook_id}.ipynb" and not os.path.islink(full):
+                    extra[rel] = Path(full).read_bytes()
+        job = Job(student, self.assignment, self.notebook_id, text, self.key(sub), extra,
+                  self.execute_config)
+        return Prepared(job, notes)
+
+    # ---- record ------------------------------------------------------------------------
+    def record(self, result: JobResult, prepared: Prepared, annotate: Any) -> list[str]:
+        """Save an executed notebook's grades as nbgrader does; return the named mistakes."""
+        student = result.student
+        notes = prepared.notes
+        nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
+        resources = self._resources(student)
+        mistakes = named_mistakes(nb)
+        annotate(nb, result.outcome, result.reason, notes, mistakes)
+        if result.outcome in ("ok", "timeout"):
+            text, resources = self.saver.from_notebook_node(nb, resources)
+        else:  # a run that did not finish: its partial outputs are not scored
+            self.zero(student)
+            text = nbformat.writes(nb)
+        self._write(student, text, resources)
+        return mistakes
+
+    def record_problem(self, sub: Submission, annotate: Any) -> None:
+        """A submission that cannot run: every grade 0; the released notebook carries the reason."""
+        self.zero(sub.student)
+        dest = Path(self.dest(sub.student))
+        if dest.exists():
+            shutil.rmtree(dest)
+        release = Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
+                                                  self.assignment)) / f"{self.notebook_id}.ipynb"
+        if release.exists():
+            nb = nbformat.read(release, as_version=4)
+            annotate(nb, "refused", sub.problem or "", [], [])
+            self.coursedir.student_id = sub.student
+            self._write(sub.student, nbformat.writes(nb), self._resources(sub.student))
+
+    def _write(self, student: str, text: str, resources: dict[str, Any]) -> None:
+        dest = Path(self.dest(student))
+        target = dest / f"{self.notebook_id}.ipynb"
+        if target.exists():
+            target.chmod(0o644)
+            target.unlink()
+        self.conv.write_single_notebook(text, resources)
+        self.conv.set_permissions(self.assignment, student)
+
+    def zero(self, student: str) -> None:
+        """Score 0 on every grade, as nbgrader does for a missing notebook."""
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(self.assignment, student)
+            submission = gb.find_submission_notebook(self.notebook_id, self.assignment, student)
+            for grade in submission.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+            submission.late_submission_penalty = None
+            gb.db.commit()
+
+    # ---- read back ---------------------------------------------------------------------
+    def scores(self) -> dict[str, dict[str, Any]]:
+        """{student: {"score", "max_score", "questions": {grade_id: score}}} from the gradebook."""
+        out: dict[str, dict[str, Any]] = {}
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            try:
+                submissions = gb.find_assignment(self.assignment).submissions
+            except MissingEntry:
+                return out
+            for sub in submissions:
+                questions: dict[str, float | None] = {}
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        questions[grade.name] = grade.score
+                out[sub.student.id] = {"score": sub.score, "max_score": sub.max_score,
+                                       "questions": questions,
+                                       "needs_manual_grade": sub.needs_manual_grade}
+        return out
+
+    def close(self) -> None:
+        AutogradeApp.clear_instance()
+
+
+def named_mistakes(nb: nbformat.NotebookNode) -> list[str]:
+    """The failure messages of the grade cells ("AssertionError: the calls ran one after ...")."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not is_grade(cell):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                value = str(out.get("evalue", "")).strip().splitlines()
+                text = value[0] if value else ""
+                found.append(f"{out.get('ename', 'Error')}: {text}" if text
+                             else str(out.get("ename", "Error")))
+    return found
