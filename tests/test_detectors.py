@@ -95,14 +95,14 @@ def test_sleep_imported_before_the_run_is_caught_too() -> None:
 
 def test_lost_task_and_unretrieved_exception() -> None:
     async def fire_and_forget() -> None:
-        asyncio.create_task(fetch(5))
+        asyncio.create_task(fetch(5))  # noqa: RUF006  (the mistake under test)
         await asyncio.sleep(1)
 
     async def boom() -> None:
         raise ValueError("lost error")
 
     async def ignores_error() -> None:
-        asyncio.create_task(boom())
+        asyncio.create_task(boom())  # noqa: RUF006  (the mistake under test)
         await asyncio.sleep(1)
 
     assert run_virtual(fire_and_forget).messages() == [

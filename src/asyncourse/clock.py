@@ -10,10 +10,8 @@ aiotools' ``VirtualClock`` busy-spins while threads work. This loop replaces onl
    clock is frozen and the loop waits for it for real, so thread work takes no virtual time;
    ``time.sleep`` inside such a job is a *virtual* sleep (see ``detect``), so threads that sleep
    take exactly their sleep in virtual time;
-3. while a connection to a peer outside the loop has sent data and received nothing back yet (a
-   request to a server in another thread or process), the loop waits for the reply for real,
-   clock frozen, up to ``IO_PATIENCE`` seconds: a local server answers long before an HTTP
-   client's timeout, whatever the load. Idle connections and peers inside the loop do not wait;
+3. while a reply is due on a connection to outside the loop (see ``traffic``), the loop waits
+   for it for real with the clock frozen, so a local server's reply never races a timeout;
 4. otherwise the clock jumps to the earliest timer (or sleeping thread), exactly to its deadline;
 5. nothing to wait for at all: a ``DeadlockError`` that names the stuck tasks, instead of a hang.
 
@@ -27,18 +25,18 @@ import asyncio
 import concurrent.futures
 import contextlib
 import selectors
-import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .errors import BusyLoopError, DeadlockError, VirtualTimeLimit
+from .traffic import Traffic
 
 __all__ = ["VirtualEventLoop"]
 
 T = TypeVar("T")
 
-#: Real seconds the loop waits for a reply from outside before letting virtual time move on.
+#: Real seconds the loop waits for I/O when nothing else can ever happen.
 IO_PATIENCE = 30.0
 
 _local = threading.local()
@@ -93,11 +91,12 @@ class _JumpingSelector:
                 if events:
                     return events
                 continue
-            if loop.awaiting_reply():  # a request went out: wait for its reply, clock frozen
-                events = self._real.select(IO_PATIENCE)
-                loop._requests.clear()
+            wait = loop.traffic.wait()
+            if wait > 0:  # data is due from outside the loop: wait for it, clock frozen
+                events = self._real.select(wait)
                 if events:
                     return events
+                continue
             return self._jump(timeout)
 
     def _jump(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
@@ -151,8 +150,7 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self._cond = threading.Condition()
         self._closing = False
         self._thread_futures: set[int] = set()
-        self._requests: dict[int, tuple[Any, Any]] = {}  # fd -> (own address, peer address)
-        self._addresses: set[Any] = set()  # addresses of sockets this loop does I/O on
+        self.traffic = Traffic()
         self.describe_waiting: Callable[[], list[str]] = lambda: []
         real = cast(selectors.BaseSelector, self._selector)  # type: ignore[has-type]
         self._selector = _JumpingSelector(real, self)
@@ -192,31 +190,6 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         with self._cond:
             self._cond.wait_for(lambda: ident not in self._sleepers or self._closing)
             self._sleepers.pop(ident, None)
-
-    def note_socket_io(self, sock: socket.socket, sent: bool, peer: Any = None) -> None:
-        """The loop's thread sent (or received) data on a non-blocking socket.
-
-        ``peer`` is given for a connection still being set up, which has no peer name yet.
-        """
-        try:
-            fd, own = sock.fileno(), sock.getsockname()
-            self._addresses.add(own)
-            if sent:
-                self._requests[fd] = (own, peer if peer is not None else sock.getpeername())
-            else:
-                self._requests.pop(fd, None)
-        except OSError:  # not connected (UDP, listening) or closed: nothing to wait for
-            pass
-
-    def awaiting_reply(self) -> bool:
-        """Whether a connection to a peer outside this loop waits for its first reply."""
-        live = {key.fd for key in self._selector.get_map().values()}
-        for fd, (_, peer) in list(self._requests.items()):
-            if fd not in live:
-                del self._requests[fd]
-            elif peer not in self._addresses:
-                return True
-        return False
 
     def is_thread_future(self, fut: object) -> bool:
         """Whether ``fut`` is the result of ``run_in_executor`` on this loop."""

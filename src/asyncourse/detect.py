@@ -116,7 +116,7 @@ def _where(frame: types.FrameType | None) -> tuple[str, int | None]:
 _patch_lock = threading.Lock()
 _patch_users = 0
 _SOCKET_METHODS = ("connect", "connect_ex", "recv", "recv_into", "recvfrom", "send", "sendall",
-                   "sendto", "accept")
+                   "sendto", "accept", "close")
 _saved: dict[str, Any] = {}
 _saved_hook: list[Callable[[Any], None]] = []
 
@@ -152,6 +152,9 @@ def _never_awaited(coro: Any) -> None:
         _saved_hook[0](coro)
 
 
+patched_sleep.__name__ = patched_sleep.__qualname__ = "sleep"
+
+
 def _socket_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     sends = name.startswith("send")
     connects = name.startswith("connect")
@@ -160,13 +163,17 @@ def _socket_wrapper(name: str, original: Callable[..., Any]) -> Callable[..., An
         watch = _current_watch()
         if watch is None:
             return original(self, *args, **kwargs)
+        traffic = getattr(watch.loop, "traffic", None)
+        if name == "close":
+            if traffic is not None:
+                traffic.closed(self)
+            return original(self, *args, **kwargs)
         if self.gettimeout() == 0.0:  # the loop's own non-blocking I/O
-            loop = watch.loop
-            if connects and isinstance(loop, VirtualEventLoop):  # a reply (SYN-ACK) is due
-                loop.note_socket_io(self, True, peer=args[0] if args else None)
+            if connects and traffic is not None:  # the handshake's reply is due
+                traffic.moved(self, sent=True, peer=args[0] if args else None)
             result = original(self, *args, **kwargs)
-            if isinstance(loop, VirtualEventLoop) and (sends or (result and not connects)):
-                loop.note_socket_io(self, sends)
+            if traffic is not None and (sends or (result and not connects)):
+                traffic.moved(self, sent=sends)
             return result
         if not watch.in_task():
             return original(self, *args, **kwargs)

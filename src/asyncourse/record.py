@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import inspect
 import reprlib
 import types
 import weakref
@@ -136,10 +137,19 @@ def label_of(coro: Any) -> tuple[str, str]:
     code = getattr(coro, "cr_code", None)
     if frame is None or code is None:
         return name, f"{name}()"
-    argnames = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    count = code.co_argcount + code.co_kwonlyargcount
     values = frame.f_locals
-    args = ", ".join(_short.repr(values[a]) for a in argnames if a in values and a != "self")
-    return name, f"{name}({args})"
+    shown = [_arg(values[a]) for a in code.co_varnames[:count] if a in values and a != "self"]
+    if code.co_flags & inspect.CO_VARARGS:
+        shown += [_arg(v) for v in values.get(code.co_varnames[count], ())]
+    return name, f"{name}({', '.join(shown)})"
+
+
+def _arg(value: object) -> str:
+    """An argument as a label shows it: functions by name, other values by a short repr."""
+    if callable(value) and hasattr(value, "__qualname__") and not isinstance(value, type):
+        return display_name(value.__qualname__)
+    return _short.repr(value)
 
 
 _SLEEP_CODE = asyncio.sleep.__code__
