@@ -1,0 +1,312 @@
+"""The learner and the instructor in JupyterLab, in a real browser.
+
+1. A learner opens a lecture, runs every cell (Run > Run All Cells) and sees no error and the
+   timeline plots drawn.
+2. A learner types a sequential `fetch_all` into problem set 1, presses nbgrader's Validate button
+   and reads why it fails (the calls ran one after another); then types a concurrent one and
+   Validate says the notebook passes.
+3. The instructor sees the course's assignments in the formgrader and releases one; the learner's
+   Assignment List then loads without error and lists it.
+
+Every step leaves a screenshot in test-artifacts/browser/. Fixtures: tests/browser/conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import Lab
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+KERNEL_TIMEOUT = 90_000  # ms: a kernel starting on a busy 2-core machine
+RUN_ALL_TIMEOUT = 120_000  # ms: a whole lecture (virtual time keeps them fast)
+VALIDATE_TIMEOUT = 120_000  # ms: nbgrader restarts a kernel and runs the whole notebook
+# A cell calling one of these draws a timeline and must show it.
+PLOT_CALL = re.compile(r"\bplot_timeline\(|\bplot_comparison\(|\.plot\(")
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+
+# Problem set 1, Part A, as a learner would type it (each body is one line, so the editor's
+# auto-indent never has to be undone).
+SEQUENTIAL_FETCH_ALL = (
+    "async def fetch_all(delays: list[float]) -> list[float]:\n"
+    "return [await fetch(d) for d in delays]"
+)
+CONCURRENT_FETCH_ALL = (
+    "async def fetch_all(delays: list[float]) -> list[float]:\n"
+    "return list(await asyncio.gather(*(fetch(d) for d in delays)))"
+)
+
+
+def lecture_notebooks() -> list[str]:
+    """The welcome notebook (what `make lab` opens) and the first lecture once it exists."""
+    first_lecture = sorted((REPO / "notebooks").glob("01_*.ipynb"))[:1]
+    return ["notebooks/00_welcome.ipynb", *(f"notebooks/{p.name}" for p in first_lecture)]
+
+
+def read_notebook(path: Path) -> list[dict[str, object]]:
+    assert path.is_file(), f"{path.relative_to(path.parents[2])} does not exist"
+    cells: list[dict[str, object]] = json.loads(path.read_text())["cells"]
+    return cells
+
+
+def source(cell: dict[str, object]) -> str:
+    text = cell["source"]
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def tags(cell: dict[str, object]) -> list[str]:
+    meta = cell.get("metadata")
+    return list(meta.get("tags", [])) if isinstance(meta, dict) else []
+
+
+def course_id() -> str:
+    found = re.search(r"course_id\s*=\s*[\"']([^\"']+)", (REPO / "nbgrader_config.py").read_text())
+    assert found, "nbgrader_config.py sets no CourseDirectory.course_id"
+    return found.group(1)
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"))
+
+
+def fresh_workspace() -> str:
+    """A new JupyterLab workspace name: no tab of an earlier test reopens."""
+    return f"test-{secrets.token_hex(4)}"
+
+
+def open_notebook(page: Page, lab: Lab, path: str) -> Locator:
+    """Open `path` in a fresh workspace; return its notebook panel once its kernel is idle."""
+    page.goto(lab.url(f"lab/workspaces/{fresh_workspace()}/tree/{path}"))
+    panel = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Notebook"))
+    expect(
+        page.locator(".jp-DocumentWidget .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current")
+        .filter(has_text=Path(path).name)
+        .first
+    ).to_be_visible()
+    expect(panel).to_have_count(1)
+    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible(
+        timeout=KERNEL_TIMEOUT
+    )
+    return panel
+
+
+def run_menu(page: Page, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+def wait_until_ran(page: Page, panel: Locator) -> None:
+    """Wait until no cell is queued or running and the kernel is idle (never a fixed sleep)."""
+    page.wait_for_function(
+        """panel => {
+            const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                .map(p => p.textContent.trim());
+            const status = panel.querySelector('.jp-Notebook-ExecutionIndicator')
+                ?.getAttribute('data-status');
+            return prompts.length > 0 && /^\\[\\d+\\]:$/.test(prompts[0])
+                && !prompts.some(p => p.includes('*')) && status === 'idle';
+        }""",
+        arg=panel.element_handle(),
+        timeout=RUN_ALL_TIMEOUT,
+    )
+
+
+def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]) -> list[int]:
+    """Run > Run All Cells, wait, and check every code cell's outputs; return the plot cells.
+
+    A code cell must have run and written nothing to stderr (no error) unless it is tagged
+    raises-exception, in which case it must show its error; a cell drawing a timeline must show
+    it as an image, and every output image must have loaded.
+    """
+    dom_cells = panel.locator(".jp-Notebook .jp-Cell")
+    expect(dom_cells).to_have_count(len(cells))
+    run_menu(page, "Run", "Run All Cells")
+    first_prompt = panel.locator(".jp-CodeCell .jp-InputArea-prompt").first
+    try:
+        expect(first_prompt).not_to_have_text("[ ]:")
+    except AssertionError:
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        raise AssertionError(f"Run All Cells ran nothing (dialogs open: {dialogs})") from None
+    wait_until_ran(page, panel)
+
+    problems, plotted = [], []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        dom = dom_cells.nth(i)
+        prompt = dom.locator(".jp-InputArea-prompt").inner_text().strip()
+        if not re.fullmatch(r"\[\d+\]:", prompt):
+            problems.append(f"cell {i} did not run (prompt {prompt!r})")
+            continue
+        errors = dom.locator(STDERR)
+        if "raises-exception" in tags(cell):
+            if errors.count() == 0:
+                problems.append(f"cell {i} is tagged raises-exception but showed no error")
+        elif errors.count():
+            problems.append(f"cell {i} wrote an error:\n{errors.first.inner_text()[:800]}")
+        elif PLOT_CALL.search(source(cell)):
+            plotted.append(i)
+            if dom.locator(".jp-OutputArea-output img").count() == 0:
+                hint = ""
+                if any(
+                    PLOT_CALL.search(ln) and ln.rstrip().endswith(";")
+                    for ln in source(cell).splitlines()
+                ):
+                    hint = " (its plot call ends with ';', which hides the figure it returns)"
+                problems.append(f"cell {i} draws a timeline but shows no image{hint}")
+    images = panel.locator(".jp-OutputArea-output img")
+    page.wait_for_function(
+        "imgs => imgs.every(i => i.complete)", arg=images.element_handles(), timeout=30_000
+    )
+    sizes = images.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+    broken = [n for n, (w, h) in enumerate(sizes) if not (w > 0 and h > 0)]
+    if broken:
+        problems.append(f"output images {broken} did not render (natural size 0)")
+    if plotted:  # the screenshot shows the first timeline (or where it should be)
+        dom_cells.nth(plotted[0]).scroll_into_view_if_needed()
+    assert not problems, "after Run All Cells in JupyterLab:\n" + "\n".join(problems)
+    return plotted
+
+
+@pytest.mark.parametrize("path", lecture_notebooks())
+def test_lecture_runs_all_cells_without_errors(
+    page: Page, lab: Lab, artifacts: Path, path: str
+) -> None:
+    cells = read_notebook(lab.root / path)
+    panel = open_notebook(page, lab, path)
+    try:
+        plotted = run_all_and_check(page, panel, cells)
+    finally:
+        shot(page, artifacts, f"1-lecture-{Path(path).stem}-ran")
+    if any(PLOT_CALL.search(source(c)) for c in cells if c["cell_type"] == "code"):
+        assert plotted, f"{path} draws timelines only in cells tagged raises-exception"
+
+
+def set_cell_text(page: Page, cell: Locator, text: str) -> None:
+    """Replace a cell's code the way a learner does: click it, select all, type."""
+    editor = cell.locator(".jp-InputArea-editor .cm-content")
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Delete")
+    for n, line in enumerate(text.split("\n")):
+        if n:
+            page.keyboard.press("Enter")  # the editor indents the next line itself
+        page.keyboard.type(line)
+    got = [ln.strip() for ln in cell.locator(".cm-line").all_inner_texts()]
+    assert got == [ln.strip() for ln in text.split("\n")], f"the editor holds {got}"
+
+
+def validate(page: Page, panel: Locator) -> Locator:
+    """Save, press nbgrader's Validate button, return the results dialog once it shows."""
+    page.keyboard.press("ControlOrMeta+s")
+    expect(page.locator(".lm-TabBar-tab.lm-mod-current.jp-mod-dirty")).to_have_count(0)
+    panel.locator(".jp-Toolbar-item.validate-button, .validate-button").first.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-Dialog-header")).to_have_text(
+        "Validation Results", timeout=VALIDATE_TIMEOUT
+    )
+    return dialog
+
+
+def close_dialog(page: Page) -> None:
+    page.locator(".jp-Dialog").get_by_role("button", name="Ok").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+
+
+def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifacts: Path) -> None:
+    released = lab.root / "release" / "ps1" / "ps1.ipynb"
+    cells = read_notebook(released)
+    learner = lab.root / "learner" / "ps1"
+    learner.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(released, learner / "ps1.ipynb")
+    answer = next(
+        i for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and "def fetch_all" in source(c)
+        and "NotImplementedError" in source(c)
+    )  # fmt: skip
+
+    panel = open_notebook(page, lab, "learner/ps1/ps1.ipynb")
+    cell = panel.locator(".jp-Notebook .jp-Cell").nth(answer)
+
+    set_cell_text(page, cell, SEQUENTIAL_FETCH_ALL)
+    dialog = validate(page, panel)
+    failed = dialog.locator(".validation-failed")
+    # The results are right (that test passes): only the concurrency test fails, naming the
+    # mistake in the learner's words.
+    expect(failed.get_by_text("The following cell failed:")).to_have_count(1)
+    expect(failed).to_contain_text("expect_elapsed")
+    expect(failed).to_contain_text("one after another")
+    shot(page, artifacts, "2a-learner-validate-sequential-fails")
+    close_dialog(page)
+
+    set_cell_text(page, cell, CONCURRENT_FETCH_ALL)
+    dialog = validate(page, panel)
+    expect(dialog.locator(".validation-success")).to_have_text(
+        "Success! Your notebook passes all the tests."
+    )
+    shot(page, artifacts, "2b-learner-validate-concurrent-passes")
+    close_dialog(page)
+
+    # Running the notebook shows the learner's own timeline, with no error.
+    try:
+        run_all_and_check(page, panel, cells)
+    finally:
+        shot(page, artifacts, "2c-learner-run-all-timeline")
+
+
+def test_instructor_formgrader_and_learner_assignment_list(
+    page: Page, lab: Lab, artifacts: Path
+) -> None:
+    assignments = sorted(p.name for p in (lab.root / "source").iterdir() if p.is_dir())
+    assert assignments, "source/ holds no assignment"
+    releasable = [a for a in assignments if (lab.root / "release" / a).is_dir()]
+    assert releasable, "no assignment has its student version in release/ (run `make release`)"
+
+    page.goto(lab.url(f"lab/workspaces/{fresh_workspace()}"))
+    run_menu(page, "Nbgrader", "Formgrader")
+    grader = page.frame_locator(".jp-MainAreaWidget iframe").first
+
+    def row(name: str) -> Locator:
+        return grader.locator(f'#main-table tr:has(td.name a:text-is("{name}"))')
+
+    for name in assignments:
+        expect(row(name)).to_have_count(1)
+    expect(grader.locator("#warning-exchange")).to_be_hidden()
+
+    # The instructor releases the first assignment to the course's local exchange.
+    first = row(releasable[0])
+    first.locator("td.release a").click()
+    expect(grader.locator(".modal-dialog")).to_contain_text(
+        f"Successfully released '{releasable[0]}'"
+    )
+    grader.locator(".modal-dialog").get_by_role("button", name="OK").click()
+    expect(grader.locator(".modal-dialog")).to_have_count(0)
+    expect(grader.locator(".modal-backdrop")).to_have_count(0)
+    expect(first.locator("td.status")).to_have_text("released")
+    shot(page, artifacts, "3a-instructor-formgrader-released")
+
+    # The learner's Assignment List loads without error and lists it for fetching.
+    run_menu(page, "Nbgrader", "Assignment List")
+    expect(page.locator("#course_list_default")).to_have_text(course_id())
+    released_list = page.locator("#released_assignments_list")
+    expect(released_list).to_contain_text(releasable[0])
+    for kind in ["released", "fetched", "submitted"]:
+        expect(page.locator(f"#{kind}_assignments_list_error")).to_be_hidden()
+    shot(page, artifacts, "3b-learner-assignment-list")
+
+    # The learner fetches it: it moves to the downloaded assignments.
+    released_list.get_by_role("button", name="Fetch").click()
+    expect(page.locator("#fetched_assignments_list")).to_contain_text(releasable[0])
+    assert (lab.root / releasable[0]).is_dir()
+    shot(page, artifacts, "3c-learner-fetched")
