@@ -158,6 +158,20 @@ class Runner:
         if self.outcome == "ok":
             self.outcome, self.reason, self.failed_cell, self.detail = outcome, reason, cell, detail
 
+    def finish(self) -> None:
+        """Report and leave at once: pid 1 of the sandbox then takes the kernel and its children."""
+        self.emit(
+            {
+                "event": "end",
+                "outcome": self.outcome,
+                "reason": self.reason,
+                "failed_cell": self.failed_cell,
+                "detail": self.detail,
+                "metadata": self.nb.metadata,
+            }
+        )
+        os._exit(0)
+
     def kernel_cmd(self) -> list[str]:
         lim = self.limits
         cpu = int(lim["cpu_seconds"])
@@ -268,11 +282,9 @@ class Runner:
             stderr.close()
         try:
             await self.run_cells(client)
-        finally:
-            await self.kill_kernel()
-            with contextlib.suppress(Exception):
-                if client.kc is not None:
-                    client.kc.stop_channels()
+        except Exception as exc:
+            self.note("error", "the grader failed", None, repr(exc))
+        self.finish()  # no kernel shutdown: the pid namespace ends with this process
 
     async def run_cells(self, client: SandboxClient) -> None:
         budget = int(self.limits["max_output_bytes"])
@@ -356,16 +368,7 @@ def main() -> int:
         asyncio.run(runner.run())
     except Exception as exc:  # never leave the host without an answer
         runner.note("error", "the grader failed", None, repr(exc))
-    runner.emit(
-        {
-            "event": "end",
-            "outcome": runner.outcome,
-            "reason": runner.reason,
-            "failed_cell": runner.failed_cell,
-            "detail": runner.detail,
-            "metadata": runner.nb.metadata,
-        }
-    )
+    runner.finish()
     return 0
 
 

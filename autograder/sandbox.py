@@ -36,8 +36,9 @@ NOT protected against:
   so it can monkeypatch ``asyncourse``/builtins, or capture a hidden test's source when it runs
   (e.g. an IPython ``pre_run_cell`` hook) and print it into that cell's output. Feedback should
   not show hidden test cells' outputs verbatim; score checks belong outside the kernel.
-- kernel exploits: namespaces share the host kernel; there is no seccomp filter (learner code may
-  still create user namespaces), so a Linux kernel bug is a way out.
+- kernel exploits: namespaces share the host kernel, so a Linux kernel bug is a way out. A small
+  seccomp filter (x86_64 only) refuses new user namespaces, setns, bpf, keyctl, io_uring,
+  userfaultfd and perf events, which removes the usual first steps, not every kernel bug.
 - CPU and memory of the whole machine: limits are per process (RLIMIT_AS per process, up to
   ``max_processes`` of them), not a cgroup; run fewer sandboxes in parallel than cores.
 - disk: each file is capped (``max_file_bytes``) but not the number of files in scratch.
@@ -56,6 +57,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -167,15 +169,20 @@ def execute_sandboxed(
         scratch.mkdir(mode=0o755)
         os.chmod(scratch, 0o755)  # the runner (no CAP_DAC_*) must enter it to start the kernel
         _write_files(scratch, extra_files)
-        proc = subprocess.Popen(
-            _bwrap_argv(bwrap, scratch),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_runner_env(),
-            start_new_session=True,
-            close_fds=True,
-        )
+        program = _seccomp_program()
+        with tempfile.TemporaryFile(dir=t) as filt:
+            filt.write(program or b"")
+            filt.seek(0)
+            fd = filt.fileno() if program else None
+            proc = subprocess.Popen(
+                _bwrap_argv(bwrap, scratch, fd),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_runner_env(),
+                start_new_session=True,
+                pass_fds=(fd,) if fd is not None else (),
+            )
         try:
             uid = _uid_base() + proc.pid  # unique while this bwrap runs
             for path in [scratch, *scratch.rglob("*")]:
@@ -273,10 +280,58 @@ def _parents(path: Path | str) -> list[str]:
     return args
 
 
-def _bwrap_argv(bwrap: str, scratch: Path) -> list[str]:
+# seccomp (classic BPF, x86_64 only): refuse new user namespaces (a nested "root" is the usual
+# first step of a kernel exploit) and a few rarely needed, often exploited syscalls.
+_X86_64 = 0xC000003E
+_ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
+_EPERM, _ENOSYS = 1, 38
+_CLONE_NEWUSER = 0x10000000
+_SYS_CLONE, _SYS_UNSHARE, _SYS_CLONE3 = 56, 272, 435
+_SYS_DENIED = {
+    "setns": 308, "keyctl": 250, "add_key": 248, "request_key": 249, "bpf": 321,
+    "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425, "kexec_load": 246,
+    "open_by_handle_at": 304, "init_module": 175, "finit_module": 313,
+}  # fmt: skip
+
+
+def _seccomp_program() -> bytes | None:
+    """The filter for bwrap --seccomp, or None off x86_64 (then user namespaces stay allowed)."""
+    if os.uname().machine != "x86_64":
+        return None
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+
+    def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+        return struct.pack("HBBI", code, jt, jf, k)
+
+    denied = sorted(_SYS_DENIED.values())
+    n = len(denied)
+    prog = [
+        op(ld, 4),  # arch
+        op(jeq, _X86_64, 1, 0),
+        op(ret, _ERRNO | _ENOSYS),  # i386 / other ABIs entered from this process
+        op(ld, 0),  # syscall number
+        op(jge, 0x40000000, 0, 1),  # x32 ABI
+        op(ret, _ERRNO | _ENOSYS),
+        op(jeq, _SYS_CLONE3, 0, 1),  # flags behind a pointer: make glibc fall back to clone
+        op(ret, _ERRNO | _ENOSYS),
+        op(jeq, _SYS_CLONE, n + 3, 0),  # -> flag check
+        op(jeq, _SYS_UNSHARE, n + 2, 0),  # -> flag check
+        *(op(jeq, nr, n - i, 0) for i, nr in enumerate(denied)),  # -> EPERM
+        op(ret, _ALLOW),
+        op(ret, _ERRNO | _EPERM),
+        op(ld, 16),  # low half of args[0]: the clone/unshare flags
+        op(jset, _CLONE_NEWUSER, 0, 1),
+        op(ret, _ERRNO | _EPERM),
+        op(ret, _ALLOW),
+    ]
+    return b"".join(prog)
+
+
+def _bwrap_argv(bwrap: str, scratch: Path, seccomp_fd: int | None) -> list[str]:
     return [
         bwrap,
         *_namespace_args(),
+        *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
         *_system_binds(),
         *_python_binds(),
         *_parents(RUNNER_IN_SANDBOX),

@@ -6,8 +6,11 @@ the learner code could and could not do, and what the grader is told.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,14 +24,17 @@ from autograder.sandbox import Execution, Limits, SandboxUnavailable, execute_sa
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
+# Small limits keep the suite quick; timeouts are generous except where they are the point
+# (QUICK), so a loaded machine slows the tests down without failing them.
 SMALL = Limits(
-    cell_timeout=3.0,
-    total_timeout=40.0,
+    cell_timeout=30.0,
+    total_timeout=60.0,
     cpu_seconds=30,
     memory_bytes=768 << 20,
     max_processes=48,
     max_output_bytes=64 << 10,
 )
+QUICK = dataclasses.replace(SMALL, cell_timeout=2.0)
 
 
 def run(*sources: str, limits: Limits = SMALL, **kw: object) -> Execution:
@@ -86,13 +92,19 @@ def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones() ->
     data, seed_hash, backend, home = text(ex, 4).split()
     assert (data, backend, home) == ("hello", "Agg", "True")
     assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
-    again = execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
-    assert text(again, 4).split()[1] == seed_hash  # PYTHONHASHSEED=0: deterministic
+    seed0 = subprocess.run(
+        [sys.executable, "-c", "print(hash('a'))"],
+        env={"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert seed_hash == seed0.stdout.strip()  # PYTHONHASHSEED=0: deterministic
 
 
 def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable() -> None:
     probe = r"""
-import errno, json, os
+import errno, json, os, subprocess
 def attempt(f):
     try:
         f()
@@ -116,6 +128,7 @@ r = {
     "read_etc_hosts": attempt(lambda: open("/etc/hosts").read()),
     "setuid_root": attempt(lambda: os.setuid(0)),
     "write_scratch": attempt(lambda: open("mine.txt", "w").write("x")),
+    "nested_root": subprocess.run(["unshare", "-U", "-r", "id"], capture_output=True).returncode,
     "uid": os.getuid(),
 }
 print(json.dumps(r))
@@ -141,6 +154,7 @@ print(json.dumps(r))
     assert r["read_etc_hosts"] == "ok"
     assert r["setuid_root"] == "EPERM"
     assert r["write_scratch"] == "ok"
+    assert r["nested_root"] != 0  # seccomp: no user namespace, so no nested "root"
     assert r["uid"] != 0
     assert (REPO / "pyproject.toml").read_bytes() == before
 
@@ -214,14 +228,20 @@ def test_kernel_exit_and_sigkill_are_reported_with_the_cell() -> None:
 
 
 def test_infinite_loops_time_out_and_later_cells_still_run() -> None:
-    for loop in (
+    ex = run(
+        "x = 1",
         "while True:\n    pass",
+        "print('after', x)",
         "import asyncio\nwhile True:\n    await asyncio.sleep(0)",
-    ):
-        ex = run("x = 1", loop, "print('after', x)")
-        assert (ex.outcome, ex.failed_cell) == ("timeout", 2), loop
-        assert ex.reason == "ran past the time limit in cell 2"
-        assert text(ex, 3) == "after 1\n"
+        "print('after', x + 1)",
+        limits=QUICK,
+    )
+    assert (ex.outcome, ex.failed_cell) == ("timeout", 2)  # the first problem is reported
+    assert ex.reason == "ran past the time limit in cell 2"
+    assert text(ex, 2).startswith("KeyboardInterrupt")
+    assert text(ex, 3) == "after 1\n"
+    assert text(ex, 4).startswith("CancelledError")  # the interrupted top-level await
+    assert text(ex, 5) == "after 2\n"
 
 
 def test_ignored_sigint_is_killed_within_the_limits() -> None:
@@ -229,27 +249,33 @@ def test_ignored_sigint_is_killed_within_the_limits() -> None:
     ex = run(
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
         "print('after')",
+        limits=QUICK,
     )
     assert (ex.outcome, ex.failed_cell) == ("timeout", 1)
     assert ex.reason == "ran past the time limit in cell 1"
     assert text(ex, 2).startswith("NotRun")
-    assert time.monotonic() - start < SMALL.cell_timeout + 10
+    assert time.monotonic() - start < QUICK.cell_timeout + 15
 
 
 def test_total_timeout_stops_the_notebook() -> None:
-    limits = Limits(**{**SMALL.__dict__, "total_timeout": 4.0})
-    ex = run("import time\ntime.sleep(2.5)", "time.sleep(2.5)", "print('never')", limits=limits)
-    assert (ex.outcome, ex.failed_cell) == ("timeout", 2)
+    limits = dataclasses.replace(SMALL, total_timeout=8.0)
+    ex = run("import time\ntime.sleep(4)", "time.sleep(4)", "print('never')", limits=limits)
+    assert ex.outcome == "timeout"
+    assert ex.failed_cell in (1, 2)  # 2 unless the kernel took over 4 s to start
+    assert ex.reason == f"ran past the time limit in cell {ex.failed_cell}"
     assert text(ex, 3).startswith("NotRun")
 
 
 def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "HOST_MARGIN", -37.0)  # host deadline 3 s after start
+    monkeypatch.setattr(sandbox, "HOST_MARGIN", -52.0)  # host deadline 8 s after start
     start = time.monotonic()
-    ex = run("import os\nprint(os.getuid(), flush=True)", "import time\ntime.sleep(30)")
-    assert time.monotonic() - start < 8
+    ex = run("import os\nprint(os.getuid())", "import time\ntime.sleep(60)", "print('never')")
+    assert time.monotonic() - start < 15
     assert ex.outcome == "timeout"
-    assert ex.reason is not None and ex.reason.startswith("ran past the time limit")
+    assert ex.reason == "ran past the time limit in cell 2"
+    assert text(ex, 3).startswith("NotRun")
+    time.sleep(0.2)
+    assert host_processes_of(int(text(ex, 1))) == []
 
 
 def test_memory_growth_hits_the_limit() -> None:
