@@ -8,9 +8,10 @@ process's memory (where the notebook with its hidden tests lives; it arrives on 
 Protocol. stdin: one JSON request (notebook, limits, kernel uid, kernel environment).
 stdout (a private copy of fd 1; fd 1 itself is pointed at stderr): JSON lines, each one event:
 ``{"event": "start", "index": i}`` before cell i runs, ``{"event": "done", "index": i,
-"cell": {...}}`` after it, and last ``{"event": "end", "outcome": ..., "reason": ...,
-"failed_cell": ..., "detail": ..., "metadata": {...}}``. Cell numbers in reasons are 1-based over
-all cells. Standard library plus nbclient only: this file is bound into the sandbox on its own.
+"outputs": [...], "execution_count": n}`` after it, and last ``{"event": "end", "outcome": ...,
+"reason": ..., "failed_cell": ..., "detail": ..., "language_info": {...}}``. Cell numbers in
+reasons are 1-based over all cells. Standard library plus nbclient only: this file is bound into
+the sandbox on its own.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ class Runner:
                 "reason": self.reason,
                 "failed_cell": self.failed_cell,
                 "detail": self.detail,
-                "metadata": self.nb.metadata,
+                "language_info": self.nb.metadata.get("language_info"),
             }
         )
         os._exit(0)
@@ -232,7 +233,7 @@ class Runner:
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
             if -code == signal.SIGXCPU:
-                return "timeout", "used up its CPU time"
+                return "timeout", "ran out of CPU time"
             how = f"killed by signal {name}"
         else:
             how = f"exit code {code}" if code is not None else "exit code unknown"
@@ -330,7 +331,8 @@ class Runner:
             if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
                 self.note("memory", f"memory limit reached in cell {number}", number)
             cell.outputs = enforce_budget(cell.outputs, budget, client.dropped.get(index, 0))
-            self.emit({"event": "done", "index": index, "cell": cell})
+            done = {"outputs": cell.outputs, "execution_count": cell.get("execution_count")}
+            self.emit({"event": "done", "index": index, **done})
             if fatal:
                 return
 

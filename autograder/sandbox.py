@@ -414,15 +414,19 @@ def _communicate(
             proc.stdin.close()  # type: ignore[union-attr]
 
     def read_stdout() -> None:
-        total = 0
-        for line in proc.stdout:  # type: ignore[union-attr]
-            total += len(line)
+        total, pending = 0, bytearray()  # never more than MAX_RESULT_BYTES in memory
+        while chunk := proc.stdout.read1(1 << 20):  # type: ignore[union-attr]
+            total += len(chunk)
             if total > MAX_RESULT_BYTES:
                 problem.append("too-much")
                 _kill(proc)
                 return
-            with contextlib.suppress(ValueError):
-                events.append(json.loads(line))
+            pending.extend(chunk)
+            *lines, rest = pending.split(b"\n")
+            pending = bytearray(rest)
+            for line in lines:
+                with contextlib.suppress(ValueError):
+                    events.append(json.loads(line))
 
     def read_stderr() -> None:
         while chunk := proc.stderr.read1(65536):  # type: ignore[union-attr]
@@ -471,7 +475,8 @@ def _assemble(
             last_started = int(event["index"])
         elif kind == "done":
             index = int(event["index"])
-            nb.cells[index] = _node(event["cell"])
+            nb.cells[index].outputs = [_node(out) for out in event["outputs"]]
+            nb.cells[index].execution_count = event.get("execution_count")
             done.add(index)
         elif kind == "end":
             end = event
@@ -489,7 +494,8 @@ def _assemble(
     elif end is not None:
         outcome, reason, failed = end["outcome"], end["reason"], end["failed_cell"]
         detail = end.get("detail")
-        nb.metadata = _node(end.get("metadata") or nb.metadata)
+        if end.get("language_info"):
+            nb.metadata.language_info = _node(end["language_info"])
     else:
         outcome, reason, failed = "error", f"the grading sandbox stopped unexpectedly{where}", cell
         detail = stderr[-4000:] or None

@@ -73,37 +73,7 @@ def host_processes_of(uid: int) -> list[int]:
     return pids
 
 
-def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones() -> None:
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell("# A title"),
-            new_code_cell("import asyncio\nasync def twice(x):\n    await asyncio.sleep(0.01)\n"
-                          "    return 2 * x"),
-            new_code_cell("await asyncio.gather(twice(1), twice(2))"),
-            new_code_cell("import asyncourse, os\nprint(open('data/in.txt').read(), hash('a'),"
-                          " os.environ['MPLBACKEND'], os.getcwd() == os.environ['HOME'])"),
-            new_code_cell("print('test cell')"),
-        ]
-    )  # fmt: skip
-    nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="faked pass\n")]
-    ex = execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
-    assert (ex.outcome, ex.reason, ex.failed_cell) == ("ok", None, None)
-    assert text(ex, 3) == "[2, 4]"
-    data, seed_hash, backend, home = text(ex, 4).split()
-    assert (data, backend, home) == ("hello", "Agg", "True")
-    assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
-    seed0 = subprocess.run(
-        [sys.executable, "-c", "print(hash('a'))"],
-        env={"PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert seed_hash == seed0.stdout.strip()  # PYTHONHASHSEED=0: deterministic
-
-
-def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable() -> None:
-    probe = r"""
+FILES_PROBE = r"""
 import errno, json, os, subprocess
 def attempt(f):
     try:
@@ -133,35 +103,8 @@ r = {
 }
 print(json.dumps(r))
 """
-    before = (REPO / "pyproject.toml").read_bytes()
-    ex = run(probe)
-    assert ex.outcome == "ok", ex
-    r = result(ex, 1)
-    assert r["remove_gradebook"] in ("ENOENT", "EACCES")
-    assert r["remove_pyproject"] == "ENOENT"
-    assert r["read_source"] == r["read_autograder"] == "ENOENT"
-    assert r["work_main"] == [".venv", "src"]
-    assert r["write_venv"] == r["write_src"] == "EACCES"  # root's files, read-only binds
-    assert r["write_usr"] == "EROFS"
-    mounts = r["mounts"]
-    assert isinstance(mounts, dict)
-    for ro in ("/usr", "/work/main/.venv", "/work/main/src", "/opt/asyncourse-sandbox/runner.py"):
-        assert mounts[ro].split(",")[0] == "ro", ro  # read-only even for the runner's uid 0
-    assert mounts["/home/learner"].split(",")[0] == "rw"
-    assert r["write_root"] == r["write_tmp"] == "EACCES"
-    assert r["read_root_only"] == "EACCES"
-    assert r["read_etc_shadow"] == "ENOENT"  # not in the /etc allowlist
-    assert r["read_etc_hosts"] == "ok"
-    assert r["setuid_root"] == "EPERM"
-    assert r["write_scratch"] == "ok"
-    assert r["nested_root"] != 0  # seccomp: no user namespace, so no nested "root"
-    assert r["uid"] != 0
-    assert (REPO / "pyproject.toml").read_bytes() == before
 
-
-def test_hidden_tests_cannot_be_read_before_they_run() -> None:
-    marker = "HIDDEN" + "-TEST-" + "MARKER"
-    probe = r"""
+HIDDEN_PROBE = r"""
 import json, os, signal
 needle = ("HIDDEN" + "-TEST-" + "MARKER").encode()
 found, denied = [], set()
@@ -188,16 +131,8 @@ except OSError as e:
     kill = type(e).__name__
 print(json.dumps({"found": found, "denied": sorted(denied), "kill": kill}))
 """
-    ex = run(probe, f"assert '{marker}'")
-    assert ex.outcome == "ok", ex
-    r = result(ex, 1)
-    assert r["found"] == []
-    assert "PermissionError" in r["denied"]  # the runner's memory and stdin exist but are closed
-    assert r["kill"] == "PermissionError"
 
-
-def test_only_loopback_network_and_outside_addresses_fail_fast() -> None:
-    probe = r"""
+NETWORK_PROBE = r"""
 import json, socket, time
 t = time.monotonic()
 try:
@@ -208,8 +143,87 @@ except OSError as e:
 print(json.dumps({"ifs": [n for _, n in socket.if_nameindex()], "err": err,
                   "seconds": time.monotonic() - t}))
 """
-    ex = run(probe)
-    r = result(ex, 1)
+
+PYPROJECT = (REPO / "pyproject.toml").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def probed() -> Execution:
+    """One sandbox run of the read/write/network probes, shared by the tests that check them."""
+    marker = "HIDDEN" + "-TEST-" + "MARKER"
+    ex = run(FILES_PROBE, HIDDEN_PROBE, NETWORK_PROBE, f"assert '{marker}'")
+    assert ex.outcome == "ok", ex
+    return ex
+
+
+def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones() -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# A title"),
+            new_code_cell("import asyncio\nasync def twice(x):\n    await asyncio.sleep(0.01)\n"
+                          "    return 2 * x"),
+            new_code_cell("await asyncio.gather(twice(1), twice(2))"),
+            new_code_cell("import asyncourse, os\nprint(open('data/in.txt').read(), hash('a'),"
+                          " os.environ['MPLBACKEND'], os.getcwd() == os.environ['HOME'])"),
+            new_code_cell("print('test cell')"),
+        ]
+    )  # fmt: skip
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="faked pass\n")]
+    ex = execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
+    assert (ex.outcome, ex.reason, ex.failed_cell) == ("ok", None, None)
+    assert text(ex, 3) == "[2, 4]"
+    data, seed_hash, backend, home = text(ex, 4).split()
+    assert (data, backend, home) == ("hello", "Agg", "True")
+    assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
+    seed0 = subprocess.run(
+        [sys.executable, "-c", "print(hash('a'))"],
+        env={"PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert seed_hash == seed0.stdout.strip()  # PYTHONHASHSEED=0: deterministic
+
+
+@pytest.mark.xdist_group("sandbox-probes")
+def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
+    probed: Execution,
+) -> None:
+    r = result(probed, 1)
+    assert r["remove_gradebook"] in ("ENOENT", "EACCES")
+    assert r["remove_pyproject"] == "ENOENT"
+    assert r["read_source"] == r["read_autograder"] == "ENOENT"
+    assert r["work_main"] == [".venv", "src"]
+    assert r["write_venv"] == r["write_src"] == "EACCES"  # root's files, read-only binds
+    assert r["write_usr"] == "EROFS"
+    mounts = r["mounts"]
+    assert isinstance(mounts, dict)
+    for ro in ("/usr", "/work/main/.venv", "/work/main/src", "/opt/asyncourse-sandbox/runner.py"):
+        assert mounts[ro].split(",")[0] == "ro", ro  # read-only even for the runner's uid 0
+    assert mounts["/home/learner"].split(",")[0] == "rw"
+    assert r["write_root"] == r["write_tmp"] == "EACCES"
+    assert r["read_root_only"] == "EACCES"
+    assert r["read_etc_shadow"] == "ENOENT"  # not in the /etc allowlist
+    assert r["read_etc_hosts"] == "ok"
+    assert r["setuid_root"] == "EPERM"
+    assert r["write_scratch"] == "ok"
+    assert r["nested_root"] != 0  # seccomp: no user namespace, so no nested "root"
+    assert r["uid"] != 0
+    assert (REPO / "pyproject.toml").read_bytes() == PYPROJECT
+
+
+@pytest.mark.xdist_group("sandbox-probes")
+def test_hidden_tests_cannot_be_read_before_they_run(probed: Execution) -> None:
+    assert "MARKER" in probed.notebook.cells[3].source  # the "hidden test" that came later
+    r = result(probed, 2)
+    assert r["found"] == []
+    assert "PermissionError" in r["denied"]  # the runner's memory and stdin exist but are closed
+    assert r["kill"] == "PermissionError"
+
+
+@pytest.mark.xdist_group("sandbox-probes")
+def test_only_loopback_network_and_outside_addresses_fail_fast(probed: Execution) -> None:
+    r = result(probed, 3)
     assert r["ifs"] == ["lo"]
     assert r["err"] == "OSError"  # ENETUNREACH: no route at all
     assert r["seconds"] < 0.5  # type: ignore[operator]
@@ -257,11 +271,20 @@ def test_ignored_sigint_is_killed_within_the_limits() -> None:
     assert time.monotonic() - start < QUICK.cell_timeout + 15
 
 
+def test_cpu_limit_stops_a_busy_kernel() -> None:
+    ex = run(
+        "while True:\n    pass", "print('never')", limits=dataclasses.replace(SMALL, cpu_seconds=2)
+    )
+    assert (ex.outcome, ex.failed_cell) == ("timeout", 1)
+    assert ex.reason == "ran out of CPU time in cell 1"
+    assert text(ex, 2).startswith("NotRun")
+
+
 def test_total_timeout_stops_the_notebook() -> None:
-    limits = dataclasses.replace(SMALL, total_timeout=8.0)
-    ex = run("import time\ntime.sleep(4)", "time.sleep(4)", "print('never')", limits=limits)
+    limits = dataclasses.replace(SMALL, total_timeout=6.0)
+    ex = run("import time\ntime.sleep(3)", "time.sleep(3)", "print('never')", limits=limits)
     assert ex.outcome == "timeout"
-    assert ex.failed_cell in (1, 2)  # 2 unless the kernel took over 4 s to start
+    assert ex.failed_cell in (1, 2)  # 2 unless the kernel took over 3 s to start
     assert ex.reason == f"ran past the time limit in cell {ex.failed_cell}"
     assert text(ex, 3).startswith("NotRun")
 
@@ -279,7 +302,10 @@ def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.Monke
 
 
 def test_memory_growth_hits_the_limit() -> None:
-    ex = run("x = []\nwhile True:\n    x.append(bytearray(10**7))", "del x\nprint('after')")
+    grow = "x = []\nwhile True:\n    x.append(bytearray(10**7))"
+    ex = run(
+        grow, "del x\nprint('after')", limits=dataclasses.replace(SMALL, memory_bytes=512 << 20)
+    )
     assert (ex.outcome, ex.failed_cell) == ("memory", 1)
     assert ex.reason == "memory limit reached in cell 1"
     assert text(ex, 2) == "after\n"
