@@ -120,7 +120,10 @@ def _import_zip(zpath: Path, dest: Path, notebook_name: str) -> str | None:
                 return f"the zip file unpacks to more than {MAX_ZIP_BYTES // 1_000_000} MB"
             hits = [i for i in infos if PurePosixPath(i.filename).name == notebook_name]
             if not hits:
-                return None  # reported as "no notebook named ..." by check_folder
+                others = sorted({PurePosixPath(i.filename).name for i in infos
+                                 if i.filename.endswith(".ipynb")})
+                found = f" (found: {', '.join(others)})" if others else ""
+                return f"no notebook named {notebook_name}{found}"
             base = PurePosixPath(min(hits, key=lambda i: len(i.filename)).filename).parent
             dest.mkdir(parents=True, exist_ok=True)
             for info in infos:

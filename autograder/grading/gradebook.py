@@ -193,6 +193,7 @@ class ClassGradebook:
     def _resources(self, student: str) -> dict[str, Any]:
         resources = self.conv.init_single_notebook_resources(self.submitted_path(student))
         resources["metadata"] = {"path": self.dest(student), "name": self.notebook_id}
+        resources["output_extension"] = ".ipynb"  # what the exporter sets, for notebooks we write
         return resources
 
     # ---- prepare -----------------------------------------------------------------------
@@ -235,9 +236,10 @@ class ClassGradebook:
         notes = prepared.notes
         nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
         resources = self._resources(student)
-        mistakes = named_mistakes(nb)
+        finished = result.outcome in ("ok", "timeout")
+        mistakes = named_mistakes(nb) if finished else []
         annotate(nb, result.outcome, result.reason, notes, mistakes)
-        if result.outcome in ("ok", "timeout"):
+        if finished:
             text, resources = self.saver.from_notebook_node(nb, resources)
         else:  # a run that did not finish: its partial outputs are not scored
             self.zero(student)

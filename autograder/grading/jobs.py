@@ -17,6 +17,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+import nbformat
+
 PYTHONHASHSEED = "0"
 
 
@@ -76,8 +78,8 @@ def run_job(job: Job) -> JobResult:
     """Execute one prepared submission in a fresh kernel. Never raises."""
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    nb = json.loads(job.notebook)
     try:
+        nb = nbformat.reads(job.notebook, as_version=4)
         if job.sandbox:
             execution = _run_sandboxed(job, nb)
         else:
@@ -86,8 +88,9 @@ def run_job(job: Job) -> JobResult:
             execution = execute_local(nb, extra_files=job.extra_files, env=job.env(),
                                       execute_config=job.execute_config)
         notebook = json.dumps(execution.notebook)
+        reason = _name_cell(execution.reason or "", nb, execution.failed_cell)
         return JobResult(job.student, job.assignment, job.notebook_id, job.digest, notebook,
-                         execution.outcome, execution.reason, execution.failed_cell,
+                         execution.outcome, reason, execution.failed_cell,
                          time.perf_counter() - start, worker)
     except Exception as err:  # the grader's own failure: report it as this learner's reason
         detail = traceback.format_exception_only(type(err), err)[-1].strip()
@@ -96,7 +99,17 @@ def run_job(job: Job) -> JobResult:
                          time.perf_counter() - start, worker)
 
 
-def _run_sandboxed(job: Job, nb: dict[str, Any]) -> Any:
+def _name_cell(reason: str, nb: nbformat.NotebookNode, cell: int | None) -> str:
+    """"... in cell 6" -> "... in cell 6 (`import os`)": the learner finds the cell by its code."""
+    from autograder.grading.localexec import describe_cell
+
+    where = f"in cell {cell}"
+    if cell and reason.endswith(where):
+        return reason[: -len(where)] + "in " + describe_cell(nb, cell - 1)
+    return reason
+
+
+def _run_sandboxed(job: Job, nb: nbformat.NotebookNode) -> Any:
     from autograder import sandbox
 
     timeout = job.execute_config.get("Execute", {}).get("timeout")

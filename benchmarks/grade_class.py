@@ -1,0 +1,171 @@
+"""Benchmark: grade a generated class with plain `nbgrader autograde` and with the class command.
+
+    python -m benchmarks.grade_class                 # N=200: both, grades compared, ratio
+    python -m benchmarks.grade_class --n 50          # smaller
+    python -m benchmarks.grade_class --sizes 50,200,800   # class command only: time and memory
+
+Prints wall times, their ratio, submissions/s, peak memory (the whole process tree: command,
+workers and kernels, sampled every 50 ms), and the per-submission cost against the floor: one bare
+nbclient execution of the same notebook in a fresh kernel. The class is `autograder.fakeclass`:
+ps1 answered as learners do (gather, TaskGroup, create_task, sequential, completion order,
+un-awaited, blank). Run from the repository root: `python -m benchmarks.grade_class`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from nbclient import NotebookClient
+from nbgrader.api import Gradebook
+
+from autograder import fakeclass
+from autograder.course import Course
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Run `cmd`; return (wall seconds, peak RSS in bytes of its whole process tree)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(_rss(p) for p in procs))
+            except psutil.NoSuchProcess:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    done.set()
+    thread.join()
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out[-3000:]}")
+    return seconds, peak
+
+
+def _rss(p: psutil.Process) -> int:
+    try:
+        return int(p.memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def scores(course: Path) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "async-python") as gb:
+        for sub in gb.find_assignment(fakeclass.ASSIGNMENT).submissions:
+            out[sub.student.id] = {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+    return out
+
+
+def floor_seconds(course: Course, runs: int = 5) -> float:
+    """One bare nbclient execution (fresh kernel) of a correct answer: the per-learner floor."""
+    nb = fakeclass.answer(course, "gather")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3").execute()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_class(root: Path, n: int) -> Course:
+    course = Course.create(root, [fakeclass.ASSIGNMENT])
+    fakeclass.submit(course, fakeclass.class_of(n))
+    return course
+
+
+def grade_cmd(workers: int | None) -> list[str]:
+    cmd = [sys.executable, "-m", "autograder", "grade", fakeclass.ASSIGNMENT, "--quiet",
+           "--no-sandbox"]
+    return cmd + (["--workers", str(workers)] if workers else [])
+
+
+def compare(n: int, workers: int | None, keep: bool) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
+    try:
+        plain_course = make_class(tmp / "plain", n)
+        plain = plain_course.root
+        fast = tmp / "class"
+        shutil.copytree(plain, fast)
+        floor = floor_seconds(plain_course)
+        print(f"{n} submissions, {os.cpu_count()} cores; floor (bare nbclient, fresh kernel): "
+              f"{floor:.2f} s per notebook", flush=True)
+        t_plain, m_plain = timed([sys.executable, "-m", "nbgrader", "autograde",
+                                  fakeclass.ASSIGNMENT], plain)
+        print(f"nbgrader autograde (sequential): {t_plain:7.1f} s  {n / t_plain:5.2f} sub/s  "
+              f"{t_plain / n:.3f} s/sub  peak {m_plain / 2**20:.0f} MB", flush=True)
+        t_fast, m_fast = timed(grade_cmd(workers), fast)
+        print(f"python -m autograder grade:      {t_fast:7.1f} s  {n / t_fast:5.2f} sub/s  "
+              f"{t_fast / n:.3f} s/sub  peak {m_fast / 2**20:.0f} MB", flush=True)
+        a, b = scores(plain), scores(fast)
+        same = a == b
+        print(f"ratio {t_plain / t_fast:.2f}x; per submission {t_fast / n:.3f} s = "
+              f"{t_fast / n / floor:.2f} x the floor ({floor:.2f} s); grades identical: {same}")
+        if not same:
+            diff = [s for s in sorted(set(a) | set(b)) if a.get(s) != b.get(s)]
+            print("differ:", {s: (a.get(s), b.get(s)) for s in diff[:10]})
+            sys.exit(1)
+    finally:
+        if keep:
+            print("kept", tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sizes(ns: list[int], workers: int | None) -> None:
+    print(f"{'N':>6} {'wall s':>8} {'sub/s':>7} {'s/sub':>7} {'peak MB':>8}")
+    for n in ns:
+        tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
+        try:
+            course = make_class(tmp / "class", n)
+            seconds, peak = timed(grade_cmd(workers), course.root)
+            print(f"{n:6d} {seconds:8.1f} {n / seconds:7.2f} {seconds / n:7.3f} "
+                  f"{peak / 2**20:8.0f}", flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--n", type=int, default=200, help="class size for the comparison")
+    p.add_argument("--sizes", default="", help="comma-separated class sizes: class command only")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--keep", action="store_true", help="keep the generated courses")
+    args = p.parse_args()
+    if args.sizes:
+        sizes([int(x) for x in args.sizes.split(",")], args.workers)
+    else:
+        compare(args.n, args.workers, args.keep)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""`python -m autograder grade`: a small class of ps1 end to end, against plain nbgrader.
+
+One module-scoped class (6 learners: two honest answers, a deleted test cell, and the three
+kinds of submission that break nbgrader: no notebook of the right name, invalid JSON, a kernel
+that exits) is graded once by plain `nbgrader autograde` and once by the class command; the tests
+read what each left behind. The class command runs as instructors run it (in the sandbox when
+bubblewrap is there); the re-run and Dask tests use `--no-sandbox` to stay fast. Then: a re-run
+grades nothing, a changed submission is regraded, a Dask cluster grades the same, and `collect`
+refuses unsafe uploads.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import fakeclass
+from autograder.course import Course
+from autograder.fakeclass import Learner
+from autograder.grading.collect import collect
+from autograder.release import REPO, run_nbgrader, tool_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("class_grading")]
+
+LEARNERS = [
+    Learner("ana", "gather"),
+    Learner("ben", "sequential"),
+    Learner("dee", "deleted-test"),
+    Learner("eve", "missing"),
+    Learner("fin", "invalid-json"),
+    Learner("gus", "kernel-dies"),
+]
+HONEST = ["ana", "ben", "dee"]
+
+
+def grade(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The class command, as an instructor runs it in the course folder."""
+    env = tool_env()
+    env["PYTHONPATH"] = str(REPO)
+    env["MPLBACKEND"] = "Agg"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "ps1", "--quiet", *args],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def csv_rows(path: Path) -> dict[str, dict[str, str]]:
+    return {row["student_id"]: row for row in csv.DictReader(path.open())}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Course, Course, str]:
+    """(class-command course, plain-nbgrader course, the command's printed summary)."""
+    root = tmp_path_factory.mktemp("class")
+    course = Course.create(root / "course", ["ps1"])
+    fakeclass.submit(course, LEARNERS)
+    plain = Course(root / "plain")
+    shutil.copytree(course.root, plain.root)
+    # nbgrader exits 1 for the broken submissions but grades the others.
+    run_nbgrader("autograde", "ps1", cwd=plain.root, check=False)
+    done = grade(course.root, "--workers", "2", "--feedback")
+    return course, plain, done.stdout
+
+
+def test_honest_grades_equal_plain_nbgrader(graded: tuple[Course, Course, str]) -> None:
+    course, plain, _ = graded
+    ours, theirs = course.results("ps1"), plain.results("ps1")
+    assert {s: ours[s] for s in HONEST} == {s: theirs[s] for s in HONEST}
+    # the answers are graded as their kinds deserve, not merely alike
+    assert ours["ana"].full_marks and ours["dee"].full_marks
+    assert ours["ben"].grades["test_fetch_all_concurrent"].score == 0
+    assert ours["ben"].grades["test_fetch_all_results"].score == 1
+
+
+def test_broken_submissions_score_zero_with_a_reason(graded: tuple[Course, Course, str]) -> None:
+    course, _, summary = graded
+    rows = csv_rows(course.root / "grades-ps1.csv")
+    assert sorted(rows) == sorted(learner.student for learner in LEARNERS)
+    expected = {
+        "eve": ("not gradable", "no notebook named ps1.ipynb (found: ps1 (1).ipynb)"),
+        "fin": ("not gradable", "ps1.ipynb is not valid JSON"),
+        "gus": ("kernel died", "the kernel died (exit code 1) in cell"),
+    }
+    for student, (status, reason) in expected.items():
+        assert rows[student]["status"] == status
+        assert reason in rows[student]["reason"]
+        assert rows[student]["score"] == "0" and rows[student]["max_score"] == "2"
+        assert f"{student}: {rows[student]['reason']}" in summary
+        assert all(g.score == 0 for g in course.results("ps1")[student].grades.values())
+    assert "os._exit" not in rows["gus"]["reason"] and "`import os`" in rows["gus"]["reason"]
+    assert "restored" in rows["dee"]["reason"] and rows["dee"]["status"] == "graded"
+    for student in HONEST[:2]:
+        assert rows[student]["status"] == "graded" and rows[student]["reason"] == ""
+
+
+def test_summary_and_csv_columns(graded: tuple[Course, Course, str]) -> None:
+    course, _, summary = graded
+    header = (course.root / "grades-ps1.csv").read_text().splitlines()[0]
+    assert header == ("student_id,assignment,score,max_score,test_fetch_all_results,"
+                      "test_fetch_all_concurrent,status,reason")
+    assert "6 submissions: 6 graded now, 0 unchanged" in summary
+    assert "Pass rate per question:" in summary and "test_fetch_all_concurrent" in summary
+    assert "Most common mistakes:" in summary and "one after another" in summary
+    assert "Could not be graded (3, scored 0)" in summary
+
+
+def test_feedback_and_nbgrader_export_still_work(graded: tuple[Course, Course, str]) -> None:
+    course, _, _ = graded
+    died = (course.root / "feedback" / "gus" / "ps1" / "ps1.html").read_text()
+    assert "the kernel died (exit code 1) in cell" in died and "graded 0 points" in died
+    missing = (course.root / "feedback" / "eve" / "ps1" / "ps1.html").read_text()
+    assert "no notebook named ps1.ipynb" in missing
+    honest = (course.root / "feedback" / "ben" / "ps1" / "ps1.html").read_text()
+    assert "one after another" in honest
+    course.nbgrader("export")
+    exported = {r["student_id"]: r for r in csv.DictReader((course.root / "grades.csv").open())}
+    assert float(exported["ana"]["score"]) == 2.0 and float(exported["gus"]["score"]) == 0.0
+
+
+def test_rerun_grades_only_new_or_changed(graded: tuple[Course, Course, str]) -> None:
+    course, _, _ = graded
+    again = grade(course.root, "--no-sandbox")
+    assert "6 submissions: 0 graded now, 6 unchanged" in again.stdout
+    # ben fixes his answer and submits again; fin's upload now arrives whole
+    fakeclass.submit(course, [Learner("ben", "gather"), Learner("fin", "taskgroup")])
+    again = grade(course.root, "--no-sandbox")
+    assert "6 submissions: 2 graded now, 4 unchanged" in again.stdout
+    rows = csv_rows(course.root / "grades-ps1.csv")
+    assert rows["ben"]["score"] == "2" and rows["fin"]["score"] == "2"
+    assert rows["fin"]["status"] == "graded" and rows["gus"]["status"] == "kernel died"
+
+
+def test_dask_cluster_grades_the_same(graded: tuple[Course, Course, str],
+                                      tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    _, plain, _ = graded
+    course = Course.create(tmp_path / "course", ["ps1"])
+    fakeclass.submit(course, [x for x in LEARNERS if x.student in ("ana", "ben", "gus")])
+    with LocalCluster(n_workers=2, processes=True, host="127.0.0.1", threads_per_worker=1,
+                      dashboard_address=None) as cluster:
+        done = grade(course.root, "--scheduler", cluster.scheduler_address, "--no-sandbox")
+    assert "3 submissions: 3 graded now" in done.stdout
+    ours, theirs = course.results("ps1"), plain.results("ps1")
+    assert ours["ana"] == theirs["ana"] and ours["ben"] == theirs["ben"]
+    assert csv_rows(course.root / "grades-ps1.csv")["gus"]["status"] == "kernel died"
+
+
+def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16  # a symbolic link
+            zf.writestr(info, "/etc/passwd")
+
+
+def test_collect_imports_lms_downloads_and_refuses_unsafe_ones(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "submitted").mkdir(parents=True)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    good = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    (downloads / "ana.ipynb").write_text(good)
+    _zip(downloads / "ben_1234_5678_ps1.zip", {"ps1/ps1.ipynb": good.encode(),
+                                               "ps1/data.csv": b"1,2\n"})
+    _zip(downloads / "cai.zip", {"../../escape.ipynb": b"{}", "ps1.ipynb": good.encode()})
+    _zip(downloads / "dee.zip", {"ps1.ipynb": good.encode()}, links=("secret.txt",))
+    _zip(downloads / "eve.zip", {"homework.ipynb": good.encode()})
+    (downloads / "fin.txt").write_text("my answer is 42")
+    subs = {s.student: s for s in collect(course, "ps1", "ps1", downloads)}
+    assert subs["ana"].problem is None and subs["ben"].problem is None
+    assert (course / "submitted" / "ben" / "ps1" / "data.csv").read_bytes() == b"1,2\n"
+    assert "unsafe member '../../escape.ipynb'" in (subs["cai"].problem or "")
+    assert "symbolic link 'secret.txt'" in (subs["dee"].problem or "")
+    assert subs["eve"].problem == "no notebook named ps1.ipynb (found: homework.ipynb)"
+    assert "neither a notebook" in (subs["fin"].problem or "")
+    assert not (tmp_path / "escape.ipynb").exists() and not (course / "escape.ipynb").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["course", "downloads"]
+
+
+def test_collect_refuses_a_symlinked_notebook(tmp_path: Path) -> None:
+    folder = tmp_path / "submitted" / "ana" / "ps1"
+    folder.mkdir(parents=True)
+    os.symlink(tmp_path / "gradebook.db", folder / "ps1.ipynb")
+    (sub,) = collect(tmp_path, "ps1", "ps1")
+    assert sub.problem == "ps1.ipynb is a symbolic link, not a notebook file"
+    assert repr(sub).startswith("Submission(ana/ps1, problem=")
