@@ -107,7 +107,7 @@ def test_summary_and_csv_columns(graded: tuple[Course, Course, str]) -> None:
     assert header == ("student_id,assignment,score,max_score,test_fetch_all_results,"
                       "test_fetch_all_concurrent,status,reason")
     assert "6 submissions: 6 graded now, 0 unchanged" in summary
-    assert "Pass rate per question:" in summary and "test_fetch_all_concurrent" in summary
+    assert "Full marks per question:" in summary and "test_fetch_all_concurrent" in summary
     assert "Most common mistakes:" in summary and "one after another" in summary
     assert "Could not be graded (3, scored 0)" in summary
 

@@ -45,6 +45,7 @@ class Report:
     seconds: float = 0.0
     text: str = ""
     interrupted: bool = False
+    where: str = ""  # how the jobs ran: sandbox or not, on which executor
 
     def __repr__(self) -> str:
         return (f"Report(graded={len(self.graded)}, skipped={len(self.skipped)}, "
@@ -107,11 +108,11 @@ def _choose_sandbox(wanted: bool, out: TextIO) -> bool:
     if not wanted:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
         return False
-    if jobs.sandbox_available():
+    problem = jobs.sandbox_available()
+    if problem is None:
         return True
-    print("WARNING: the sandbox (autograder/sandbox.py + bubblewrap) is not available here: "
-          "learner code runs unconfined.", file=sys.stderr)
-    return False
+    raise SystemExit(f"cannot grade in the sandbox: {problem}.\nFix that, or (trusted code "
+                     "only) pass --no-sandbox to run learner code unconfined.")
 
 
 def grade(course: Path, assignment: str, *, submissions: Path | None = None,
@@ -161,7 +162,9 @@ def grade(course: Path, assignment: str, *, submissions: Path | None = None,
         report.text = export.summary(table, book.max_points, state.records,
                                      graded_now=len(report.graded),
                                      skipped=len(report.skipped), seconds=report.seconds)
-        report.text += f"\n\nGrades written to {path}"
+        if report.where:
+            report.text += f"\n\nRan {report.where}."
+        report.text += f"\nGrades written to {path}"
         if report.interrupted:
             left = len(todo) - len(report.graded)
             report.text += (f"\nInterrupted: {left} submissions not graded yet; run the same "
@@ -207,6 +210,9 @@ def _run(book: Any, state: Any, todo: list[Submission], use_sandbox: bool,
     keys = {sub.student: book.key(sub) for sub in todo}
     source = _prepared(book, state, todo, use_sandbox, report, bar)
     executor, slots, client = _executor(workers, scheduler)
+    report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
+                    + (f"on the Dask cluster at {scheduler} ({slots} slots)" if scheduler
+                       else f"{slots} local workers"))
     pending: dict[Future[jobs.JobResult], Any] = {}
     try:
         window = slots * 2  # enough queued that no worker waits on the parent; memory stays flat
@@ -227,7 +233,9 @@ def _run(book: Any, state: Any, todo: list[Submission], use_sandbox: bool,
                 mistakes = _with_retries(lambda r=result, p=prepared: book.record(r, p, annotate))
                 if mistakes is None:  # the gradebook stayed locked: leave it for the next run
                     continue
-                state.add({"student": result.student, "key": keys[result.student],
+                # a grader-side failure is retried by the next run; learner outcomes are final
+                key = "" if result.outcome == "error" else keys[result.student]
+                state.add({"student": result.student, "key": key,
                            "outcome": result.outcome, "reason": _reason(result, prepared),
                            "mistakes": mistakes, "seconds": round(result.seconds, 3),
                            "worker": result.worker, "at": time.time()})

@@ -71,11 +71,12 @@ def summary(table: list[dict[str, Any]], max_points: dict[str, float],
     for score in sorted(dist, key=float):
         bar = "#" * max(1, round(30 * dist[score] / widest))
         lines.append(f"  {score!s:>6} | {bar} {dist[score]}")
-    lines.append("\nPass rate per question:")
+    lines.append("\nFull marks per question:")
+    width = max((len(gid) for gid in max_points), default=0)
     for gid, top in max_points.items():
         full = [r for r in table if r.get(gid, "") != "" and float(r[gid]) >= top]
         rate = 100 * len(full) / len(table)
-        lines.append(f"  {gid:<24} {rate:5.1f}%  ({len(full)}/{len(table)})")
+        lines.append(f"  {gid:<{width}}  {rate:5.1f}%  ({len(full)}/{len(table)})")
     mistakes = Counter(m for rec in records.values() for m in set(rec.get("mistakes", [])))
     if mistakes:
         lines.append("\nMost common mistakes:")

@@ -63,15 +63,17 @@ class JobResult:
                 f"{self.seconds:.2f}s on {self.worker})")
 
 
-def sandbox_available() -> bool:
-    """True when engineer B's sandbox module is importable and bubblewrap is installed."""
+def sandbox_available() -> str | None:
+    """None when the bubblewrap sandbox can run here, else why not (shown to the instructor)."""
     try:
-        from autograder import sandbox  # noqa: F401
-    except ImportError:
-        return False
-    import shutil
-
-    return shutil.which("bwrap") is not None
+        from autograder import sandbox
+    except ImportError as err:
+        return f"autograder.sandbox cannot be imported ({err})"
+    try:
+        sandbox._check_available()  # bwrap, root, prlimit, a probe sandbox (cached per process)
+    except sandbox.SandboxUnavailable as err:
+        return str(err)
+    return None
 
 
 def run_job(job: Job) -> JobResult:
@@ -118,8 +120,9 @@ def _run_sandboxed(job: Job, nb: nbformat.NotebookNode) -> Any:
         import dataclasses
 
         limits = dataclasses.replace(limits, cell_timeout=timeout)
+    # prestart: the next learner's sandbox boots while this worker hands back the result
     return sandbox.execute_sandboxed(nb, limits=limits, extra_files=job.extra_files,
-                                     env=job.env())
+                                     env=job.env(), prestart=True)
 
 
 def warm_worker() -> None:
