@@ -5,7 +5,9 @@ unprivileged learner uid) and CAP_KILL (to interrupt and kill it). It never exec
 code itself: the kernel does, as another uid with no capabilities, so it cannot read this
 process's memory (where the notebook with its hidden tests lives; it arrives on stdin).
 
-Protocol. stdin: one JSON request (notebook, limits, kernel uid, kernel environment).
+Protocol. stdin: two JSON lines. Line 1 (limits, kernel uid, kernel environment) starts the
+kernel at once; line 2 (the notebook) may come much later (a prestarted spare) and starts the
+``total_timeout`` clock when it arrives.
 stdout (a private copy of fd 1; fd 1 itself is pointed at stderr): JSON lines, each one event:
 ``{"event": "start", "index": i}`` before cell i runs, ``{"event": "done", "index": i,
 "outputs": [...], "execution_count": n}`` after it, and last ``{"event": "end", "outcome": ...,
@@ -24,6 +26,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any, cast
@@ -137,12 +140,13 @@ class SandboxClient(NotebookClient):
 
 
 class Runner:
-    def __init__(self, request: dict[str, Any], channel: IO[str]) -> None:
+    def __init__(self, setup: dict[str, Any], channel: IO[str], notebook: NotebookLine) -> None:
         self.channel = channel
-        self.nb = from_dict(request["notebook"])
-        self.limits: dict[str, Any] = request["limits"]
-        self.uid = int(request["kernel_uid"])
-        self.kernel_env: dict[str, str] = request["kernel_env"]
+        self.notebook = notebook
+        self.nb = from_dict({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        self.limits: dict[str, Any] = setup["limits"]
+        self.uid = int(setup["kernel_uid"])
+        self.kernel_env: dict[str, str] = setup["kernel_env"]
         self.deadline = time.monotonic() + float(self.limits["total_timeout"])
         self.outcome = "ok"
         self.reason: str | None = None
@@ -257,7 +261,7 @@ class Runner:
             timeout=None,
             allow_errors=True,
             kernel_name="sandbox",
-            startup_timeout=max(1, int(min(60.0, self.deadline - time.monotonic()))),
+            startup_timeout=max(1, int(min(60.0, float(self.limits["total_timeout"])))),
             iopub_timeout=2,
             record_timing=False,
             store_widget_state=False,
@@ -281,6 +285,14 @@ class Runner:
             return
         finally:
             stderr.close()
+        await asyncio.to_thread(self.notebook.arrived.wait)  # a spare waits here for its notebook
+        if self.notebook.data is None:
+            os._exit(0)  # stdin closed without a notebook: a discarded spare
+        language_info = self.nb.metadata.get("language_info")
+        self.nb = client.nb = from_dict(json.loads(self.notebook.data)["notebook"])
+        if language_info:
+            self.nb.metadata["language_info"] = language_info
+        self.deadline = self.notebook.at + float(self.limits["total_timeout"])
         try:
             await self.run_cells(client)
         except Exception as exc:
@@ -331,8 +343,8 @@ class Runner:
             if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
                 self.note("memory", f"memory limit reached in cell {number}", number)
             cell.outputs = enforce_budget(cell.outputs, budget, client.dropped.get(index, 0))
-            done = {"outputs": cell.outputs, "execution_count": cell.get("execution_count")}
-            self.emit({"event": "done", "index": index, **done})
+            result = {"outputs": cell.outputs, "execution_count": cell.get("execution_count")}
+            self.emit({"event": "done", "index": index, **result})
             if fatal:
                 return
 
@@ -358,14 +370,30 @@ def _set_nondumpable() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
 
 
+class NotebookLine:
+    """Line 2 of stdin, read in a thread from the start: its arrival starts the clock."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.data: bytes | None = None
+        self.at = time.monotonic()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            self.data = sys.stdin.buffer.readline() or None
+        self.at = time.monotonic()
+        self.arrived.set()
+
+
 def main() -> int:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     _set_nondumpable()
     os.makedirs(PRIVATE, mode=0o700, exist_ok=True)
-    request = json.loads(sys.stdin.buffer.read())
-    _set_limits(request["limits"])
-    runner = Runner(request, channel)
+    setup = json.loads(sys.stdin.buffer.readline())
+    _set_limits(setup["limits"])
+    runner = Runner(setup, channel, NotebookLine())
     try:
         asyncio.run(runner.run())
     except Exception as exc:  # never leave the host without an answer

@@ -7,8 +7,9 @@ timeouts but no isolation, no resource limits and no output cap, so this module 
 
 Why bubblewrap. It is a small, audited Debian package (the sandbox of Flatpak) that builds
 mount, pid, network, ipc and uts namespaces from a command line, with ``--die-with-parent``;
-no daemon, no image, ~10 ms to start. Docker/podman need a daemon or images; nsjail and
-firejail are not in the course's package set; hand-written ``unshare`` code is what bwrap is.
+no daemon, no image, ~10 ms to start. Docker/podman need a daemon and images; firejail is a
+large setuid program driven by profiles; nsjail is not packaged in Debian; hand-written
+``unshare``/mount code would be a worse copy of bwrap.
 
 Design. ``bwrap`` starts ``_sandbox_runner.py`` (bound in read-only on its own) with:
 - a root made of read-only binds of ``/usr``, an allowlist of ``/etc`` files, the Python
@@ -23,9 +24,11 @@ Design. ``bwrap`` starts ``_sandbox_runner.py`` (bound in read-only on its own) 
 The runner is uid 0 of the sandbox holding only CAP_SETUID, CAP_SETGID and CAP_KILL; it reads
 the notebook (hidden tests included) from stdin and keeps it in memory; it is not dumpable.
 It starts the kernel through ``prlimit`` (CPU, address space, processes, open files, file size,
-no core) as a dedicated uid (``UID_BASE`` + host pid of bwrap, unique while it runs, so
+no core) as a dedicated uid (a high base + the host pid of bwrap, unique while it runs, so
 RLIMIT_NPROC counts only this kernel) with no capabilities and no_new_privs: learner code can
 neither ptrace nor read the runner through /proc, nor signal it, nor read root-only files.
+With ``prestart=True`` the next sandbox (bwrap, runner, kernel) boots while the caller does its
+own work and waits for its notebook; each sandbox still runs exactly one notebook.
 Every cell's output is cut at ``max_output_bytes`` as it arrives; the host reads at most
 ``MAX_RESULT_BYTES`` from the runner and kills the process group at ``total_timeout`` +
 ``HOST_MARGIN`` whatever happens inside. Submitted outputs are discarded; a code cell that did not
@@ -49,10 +52,12 @@ Requires root on the host (to give the kernel its own uid) and bubblewrap (``bwr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import dataclasses
 import functools
+import io
 import json
 import os
 import shutil
@@ -154,50 +159,36 @@ def execute_sandboxed(
     limits: Limits = Limits(),
     extra_files: Mapping[str, bytes] = {},
     env: Mapping[str, str] = {},
+    prestart: bool = False,
 ) -> Execution:
     """Run every code cell of `nb` in a fresh sandbox and return the executed copy.
 
     `extra_files` (relative path -> content) are written to the kernel's cwd first; `env` is
     added to the kernel's environment. Learner behaviour never raises: it becomes the outcome.
+    With `prestart`, a spare sandbox with the same limits and env is started before returning
+    (kernel booting in the background, no notebook yet); the next call in this process uses it
+    and skips the kernel start (~1 s). Each sandbox still runs exactly one notebook.
     Raises `SandboxUnavailable` if bubblewrap cannot run, ValueError for a bad file name.
     """
     bwrap = _check_available()
+    for name in extra_files:
+        _check_name(name)
     started = time.monotonic()
     request_nb = _without_outputs(nb)
-    with tempfile.TemporaryDirectory(prefix="asyncourse-sandbox-", ignore_cleanup_errors=True) as t:
-        scratch = Path(t) / "home"
-        scratch.mkdir(mode=0o755)
-        os.chmod(scratch, 0o755)  # the runner (no CAP_DAC_*) must enter it to start the kernel
-        _write_files(scratch, extra_files)
-        program = _seccomp_program()
-        with tempfile.TemporaryFile(dir=t) as filt:
-            filt.write(program or b"")
-            filt.seek(0)
-            fd = filt.fileno() if program else None
-            proc = subprocess.Popen(
-                _bwrap_argv(bwrap, scratch, fd),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=_runner_env(),
-                start_new_session=True,
-                pass_fds=(fd,) if fd is not None else (),
-            )
-        try:
-            uid = _uid_base() + proc.pid  # unique while this bwrap runs
-            for path in [scratch, *scratch.rglob("*")]:
-                os.lchown(path, uid, uid)
-            request = {
-                "notebook": request_nb,
-                "limits": dataclasses.asdict(limits),
-                "kernel_uid": uid,
-                "kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
-            }
-            deadline = started + limits.total_timeout + HOST_MARGIN
-            events, problem, stderr = _communicate(proc, json.dumps(request).encode(), deadline)
-        finally:
-            _kill(proc)
+    key = _key(limits, env)
+    box = _take_spare(key) or _Sandbox(bwrap, limits, env, key)
+    try:
+        events, problem, stderr = box.run(request_nb, extra_files)
+    finally:
+        box.discard()
+    if prestart:
+        _set_spare(_Sandbox(bwrap, limits, env, key))
     return _assemble(request_nb, events, problem, stderr, time.monotonic() - started)
+
+
+def discard_spare() -> None:
+    """Stop the prestarted sandbox, if any (also done at interpreter exit)."""
+    _set_spare(None)
 
 
 # ----------------------------------------------------------------------------- host plumbing
@@ -379,14 +370,23 @@ def _uid_base() -> int:
     raise SandboxUnavailable("no free block of uids is mapped in this container for the kernel")
 
 
-def _write_files(scratch: Path, files: Mapping[str, bytes]) -> None:
+def _check_name(name: str) -> Path:
+    rel = Path(name)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise ValueError(f"extra file names must be relative paths inside scratch: {name!r}")
+    return rel
+
+
+def _write_files(scratch: Path, files: Mapping[str, bytes], uid: int) -> None:
+    """Write the files and hand them (and new folders) to the kernel's uid."""
     for name, content in files.items():
-        rel = Path(name)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            raise ValueError(f"extra file names must be relative paths inside scratch: {name!r}")
-        target = scratch / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = scratch / _check_name(name)
+        for parent in reversed(target.relative_to(scratch).parents[:-1]):
+            if not (scratch / parent).exists():
+                (scratch / parent).mkdir()
+                os.lchown(scratch / parent, uid, uid)
         target.write_bytes(content)
+        os.lchown(target, uid, uid)
 
 
 def _without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -399,51 +399,143 @@ def _without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return clean
 
 
-def _communicate(
-    proc: subprocess.Popen[bytes], request: bytes, deadline: float
-) -> tuple[list[dict[str, Any]], str | None, str]:
-    """Feed the request, collect JSON-line events; problem is "timeout", "too-much" or None."""
-    events: list[dict[str, Any]] = []
-    tail = bytearray()
-    problem: list[str] = []
-    assert proc.stdin and proc.stdout and proc.stderr
+class _Sandbox:
+    """One bwrap + runner, started with limits and env; it runs exactly one notebook.
 
-    def write() -> None:
-        with contextlib.suppress(OSError):
-            proc.stdin.write(request)  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
+    Line 1 on the runner's stdin (limits, uid, env) lets it start the kernel at once; line 2
+    (the notebook) may follow much later: the runner's clock starts when it arrives.
+    """
 
-    def read_stdout() -> None:
+    def __init__(
+        self, bwrap: str, limits: Limits, env: Mapping[str, str], key: tuple[Any, ...]
+    ) -> None:
+        self.limits, self.key = limits, key
+        self.tmp = tempfile.TemporaryDirectory(
+            prefix="asyncourse-sandbox-", ignore_cleanup_errors=True
+        )
+        self.scratch = Path(self.tmp.name) / "home"
+        self.scratch.mkdir(mode=0o755)
+        os.chmod(self.scratch, 0o755)  # the runner (no CAP_DAC_*) enters it to start the kernel
+        program = _seccomp_program()
+        with tempfile.TemporaryFile(dir=self.tmp.name) as filt:
+            filt.write(program or b"")
+            filt.seek(0)
+            fd = filt.fileno() if program else None
+            self.proc = subprocess.Popen(
+                _bwrap_argv(bwrap, self.scratch, fd),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_runner_env(),
+                start_new_session=True,
+                pass_fds=(fd,) if fd is not None else (),
+            )
+        self.uid = _uid_base() + self.proc.pid  # unique while this bwrap runs
+        os.lchown(self.scratch, self.uid, self.uid)
+        self.events: list[dict[str, Any]] = []
+        self.problem: list[str] = []
+        self.tail = bytearray()
+        self.threads = [
+            threading.Thread(target=f, daemon=True) for f in (self._read_stdout, self._read_stderr)
+        ]
+        for thread in self.threads:
+            thread.start()
+        setup = {
+            "limits": dataclasses.asdict(limits),
+            "kernel_uid": self.uid,
+            "kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
+        }
+        self._write(json.dumps(setup).encode() + b"\n")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self.problem
+
+    def run(
+        self, nb: nbformat.NotebookNode, files: Mapping[str, bytes]
+    ) -> tuple[list[dict[str, Any]], str | None, str]:
+        """Send the notebook, wait at most total_timeout + HOST_MARGIN; events, problem, stderr."""
+        _write_files(self.scratch, files, self.uid)
+        request = json.dumps({"notebook": nb}).encode() + b"\n"
+        deadline = time.monotonic() + self.limits.total_timeout + HOST_MARGIN
+        writer = threading.Thread(target=self._write, args=(request, True), daemon=True)
+        writer.start()  # a thread: a runner that stops reading must not block the host
+        try:
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.problem.append("timeout")
+            _kill(self.proc)
+        for thread in [writer, *self.threads]:
+            thread.join(timeout=5)
+        return self.events, (self.problem[0] if self.problem else None), self.stderr()
+
+    def stderr(self) -> str:
+        return self.tail.decode(errors="replace")
+
+    def discard(self) -> None:
+        _kill(self.proc)
+        self.tmp.cleanup()
+
+    def _write(self, data: bytes, close: bool = False) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            if close:
+                self.proc.stdin.close()
+
+    def _read_stdout(self) -> None:
         total, pending = 0, bytearray()  # never more than MAX_RESULT_BYTES in memory
-        while chunk := proc.stdout.read1(1 << 20):  # type: ignore[union-attr]
-            total += len(chunk)
-            if total > MAX_RESULT_BYTES:
-                problem.append("too-much")
-                _kill(proc)
-                return
-            pending.extend(chunk)
-            *lines, rest = pending.split(b"\n")
-            pending = bytearray(rest)
-            for line in lines:
-                with contextlib.suppress(ValueError):
-                    events.append(json.loads(line))
+        stdout = cast(io.BufferedReader, self.proc.stdout)
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := stdout.read1(1 << 20):
+                total += len(chunk)
+                if total > MAX_RESULT_BYTES:
+                    self.problem.append("too-much")
+                    _kill(self.proc)
+                    return
+                pending.extend(chunk)
+                *lines, rest = pending.split(b"\n")
+                pending = bytearray(rest)
+                for line in lines:
+                    with contextlib.suppress(ValueError):
+                        self.events.append(json.loads(line))
 
-    def read_stderr() -> None:
-        while chunk := proc.stderr.read1(65536):  # type: ignore[union-attr]
-            tail.extend(chunk)
-            del tail[:-8192]
+    def _read_stderr(self) -> None:
+        stderr = cast(io.BufferedReader, self.proc.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := stderr.read1(65536):
+                self.tail.extend(chunk)
+                del self.tail[:-8192]
 
-    threads = [threading.Thread(target=f, daemon=True) for f in (write, read_stdout, read_stderr)]
-    for thread in threads:
-        thread.start()
-    try:
-        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        problem.append("timeout")
-        _kill(proc)
-    for thread in threads:
-        thread.join(timeout=5)
-    return events, (problem[0] if problem else None), tail.decode(errors="replace")
+
+_spare: _Sandbox | None = None
+_spare_lock = threading.Lock()
+
+
+def _key(limits: Limits, env: Mapping[str, str]) -> tuple[Any, ...]:
+    return (limits, tuple(sorted(env.items())))
+
+
+def _take_spare(key: tuple[Any, ...]) -> _Sandbox | None:
+    global _spare
+    with _spare_lock:
+        box, _spare = _spare, None
+    if box is not None and box.key == key and box.alive():
+        return box
+    if box is not None:
+        box.discard()
+    return None
+
+
+def _set_spare(box: _Sandbox | None) -> None:
+    global _spare
+    with _spare_lock:
+        old, _spare = _spare, box
+    if old is not None:
+        old.discard()
+
+
+atexit.register(discard_spare)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -364,6 +364,23 @@ def test_system_exit_and_keyboard_interrupt_are_ordinary_cell_errors() -> None:
     assert text(ex, 4) == "after\n"
 
 
+def test_prestarted_sandboxes_each_run_one_notebook() -> None:
+    cell = "import os\nprint(os.getuid(), sorted(f for f in os.listdir() if f[0] != '.'))"
+    first = run(cell, prestart=True)
+    spare = sandbox._spare
+    assert spare is not None and spare.alive()
+    second = run(cell, extra_files={"data/a.txt": b"x"}, prestart=True)
+    assert spare.proc.poll() is not None  # used once, then gone
+    uid1, files1 = text(first, 1).split(" ", 1)
+    uid2, files2 = text(second, 1).split(" ", 1)
+    assert uid1 != uid2 and files1 == "[]\n" and files2 == "['data']\n"
+    spare = sandbox._spare
+    assert spare is not None
+    run("1", limits=QUICK)  # other limits: the spare does not fit and is stopped
+    assert spare.proc.poll() is not None and sandbox._spare is None
+    assert host_processes_of(spare.uid) == []
+
+
 def test_missing_bubblewrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox._check_available.cache_clear()
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
