@@ -7,8 +7,8 @@
 Prints wall times, their ratio, submissions/s, peak memory (the whole process tree: command,
 workers and kernels, sampled every 50 ms), and the per-submission cost against the floor: one bare
 nbclient execution of the same notebook in a fresh kernel. The class is `autograder.fakeclass`:
-ps1 answered as learners do (gather, TaskGroup, create_task, sequential, completion order,
-un-awaited, blank). Run from the repository root: `python -m benchmarks.grade_class`.
+ps1 answered as learners do (reference solutions, the proof bank's right and wrong answers,
+blank questions). Run from the repository root: `python -m benchmarks.grade_class`.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def scores(course: Path) -> dict[str, dict[str, float | None]]:
 
 def floor_seconds(course: Course, runs: int = 5) -> float:
     """One bare nbclient execution (fresh kernel) of a correct answer: the per-learner floor."""
-    nb = fakeclass.answer(course, "gather")
+    nb = fakeclass.answer(course, fakeclass.Learner("floor", "reference"))
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -98,24 +98,22 @@ def floor_seconds(course: Course, runs: int = 5) -> float:
 
 
 def make_class(root: Path, n: int) -> Course:
-    course = Course.create(root, [fakeclass.ASSIGNMENT])
-    fakeclass.submit(course, fakeclass.class_of(n))
-    return course
+    return fakeclass.course_with_class(root, n)
 
 
-def grade_cmd(workers: int | None) -> list[str]:
-    cmd = [sys.executable, "-m", "autograder", "grade", fakeclass.ASSIGNMENT, "--quiet",
-           "--no-sandbox"]
+def grade_cmd(workers: int | None, sandbox: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "autograder", "grade", fakeclass.ASSIGNMENT, "--quiet"]
+    cmd += [] if sandbox else ["--no-sandbox"]
     return cmd + (["--workers", str(workers)] if workers else [])
 
 
-def compare(n: int, workers: int | None, keep: bool) -> None:
+def compare(n: int, workers: int | None, keep: bool, modes: list[bool]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
     try:
         plain_course = make_class(tmp / "plain", n)
         plain = plain_course.root
-        fast = tmp / "class"
-        shutil.copytree(plain, fast)
+        for sandbox in modes:
+            shutil.copytree(plain, tmp / _label(sandbox))
         floor = floor_seconds(plain_course)
         print(f"{n} submissions, {os.cpu_count()} cores; floor (bare nbclient, fresh kernel): "
               f"{floor:.2f} s per notebook", flush=True)
@@ -123,17 +121,22 @@ def compare(n: int, workers: int | None, keep: bool) -> None:
                                   fakeclass.ASSIGNMENT], plain)
         print(f"nbgrader autograde (sequential): {t_plain:7.1f} s  {n / t_plain:5.2f} sub/s  "
               f"{t_plain / n:.3f} s/sub  peak {m_plain / 2**20:.0f} MB", flush=True)
-        t_fast, m_fast = timed(grade_cmd(workers), fast)
-        print(f"python -m autograder grade:      {t_fast:7.1f} s  {n / t_fast:5.2f} sub/s  "
-              f"{t_fast / n:.3f} s/sub  peak {m_fast / 2**20:.0f} MB", flush=True)
-        a, b = scores(plain), scores(fast)
-        same = a == b
-        print(f"ratio {t_plain / t_fast:.2f}x; per submission {t_fast / n:.3f} s = "
-              f"{t_fast / n / floor:.2f} x the floor ({floor:.2f} s); grades identical: {same}")
-        if not same:
-            diff = [s for s in sorted(set(a) | set(b)) if a.get(s) != b.get(s)]
-            print("differ:", {s: (a.get(s), b.get(s)) for s in diff[:10]})
-            sys.exit(1)
+        a = scores(plain)
+        for sandbox in modes:
+            fast = tmp / _label(sandbox)
+            t_fast, m_fast = timed(grade_cmd(workers, sandbox), fast)
+            print(f"{'autograder grade, ' + _label(sandbox) + ':':<32} {t_fast:7.1f} s  "
+                  f"{n / t_fast:5.2f} sub/s  {t_fast / n:.3f} s/sub  "
+                  f"peak {m_fast / 2**20:.0f} MB", flush=True)
+            b = scores(fast)
+            same = a == b
+            print(f"  ratio {t_plain / t_fast:.2f}x; per submission {t_fast / n:.3f} s = "
+                  f"{t_fast / n / floor:.2f} x the floor ({floor:.2f} s); grades identical: "
+                  f"{same}", flush=True)
+            if not same:
+                diff = [s for s in sorted(set(a) | set(b)) if a.get(s) != b.get(s)]
+                print("differ:", {s: (a.get(s), b.get(s)) for s in diff[:10]})
+                sys.exit(1)
     finally:
         if keep:
             print("kept", tmp)
@@ -141,13 +144,17 @@ def compare(n: int, workers: int | None, keep: bool) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def sizes(ns: list[int], workers: int | None) -> None:
+def _label(sandbox: bool) -> str:
+    return "sandbox" if sandbox else "no-sandbox"
+
+
+def sizes(ns: list[int], workers: int | None, sandbox: bool) -> None:
     print(f"{'N':>6} {'wall s':>8} {'sub/s':>7} {'s/sub':>7} {'peak MB':>8}")
     for n in ns:
         tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
         try:
             course = make_class(tmp / "class", n)
-            seconds, peak = timed(grade_cmd(workers), course.root)
+            seconds, peak = timed(grade_cmd(workers, sandbox), course.root)
             print(f"{n:6d} {seconds:8.1f} {n / seconds:7.2f} {seconds / n:7.3f} "
                   f"{peak / 2**20:8.0f}", flush=True)
         finally:
@@ -160,11 +167,14 @@ def main() -> None:
     p.add_argument("--sizes", default="", help="comma-separated class sizes: class command only")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--keep", action="store_true", help="keep the generated courses")
+    p.add_argument("--modes", default="sandbox,no-sandbox",
+                   help="class-command modes to time: sandbox, no-sandbox or both")
     args = p.parse_args()
+    modes = [m.strip() == "sandbox" for m in args.modes.split(",") if m.strip()]
     if args.sizes:
-        sizes([int(x) for x in args.sizes.split(",")], args.workers)
+        sizes([int(x) for x in args.sizes.split(",")], args.workers, modes[0])
     else:
-        compare(args.n, args.workers, args.keep)
+        compare(args.n, args.workers, args.keep, modes)
 
 
 if __name__ == "__main__":

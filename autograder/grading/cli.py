@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nbformat.validator import MissingIDFieldWarning
+from sqlalchemy.exc import SAWarning
 
 from autograder.grading import export, jobs
 from autograder.grading.collect import STUDENT_ID, Submission, collect
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     return 130 if report.interrupted else 0
 
 
-def _executor(workers: int | None, scheduler: str | None) -> tuple[Executor, int, Any]:
+def _executor(workers: int | None, scheduler: str | None,
+              use_sandbox: bool) -> tuple[Executor, int, Any]:
     """(executor, how many jobs it runs at once, the Dask client or None)."""
     if scheduler:
         from distributed import Client
@@ -100,7 +102,7 @@ def _executor(workers: int | None, scheduler: str | None) -> tuple[Executor, int
         return client.get_executor(pure=False), slots, client
     n = workers or os.cpu_count() or 1
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=jobs.warm_worker)
+                               initializer=jobs.warm_worker, initargs=(use_sandbox,))
     return pool, n, None
 
 
@@ -126,6 +128,7 @@ def grade(course: Path, assignment: str, *, submissions: Path | None = None,
     from autograder.grading.state import GradingState
 
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)  # learners' old notebooks
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session handling
     start = time.perf_counter()
     here = os.getcwd()
     course = course.resolve()
@@ -209,7 +212,7 @@ def _run(book: Any, state: Any, todo: list[Submission], use_sandbox: bool,
         return
     keys = {sub.student: book.key(sub) for sub in todo}
     source = _prepared(book, state, todo, use_sandbox, report, bar)
-    executor, slots, client = _executor(workers, scheduler)
+    executor, slots, client = _executor(workers, scheduler, use_sandbox)
     report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
                     + (f"on the Dask cluster at {scheduler} ({slots} slots)" if scheduler
                        else f"{slots} local workers"))

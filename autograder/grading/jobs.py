@@ -125,19 +125,24 @@ def _run_sandboxed(job: Job, nb: nbformat.NotebookNode) -> Any:
                                      env=job.env(), prestart=True)
 
 
-def warm_worker() -> None:
+def warm_worker(sandbox: bool = True) -> None:
     """Process-pool initializer: import the execution stack once per worker, not once per job.
 
     Ctrl-C is the parent's to handle (it cancels what is queued and keeps what is finished); the
-    worker's pre-started kernel is killed when the worker exits.
+    worker's pre-started kernel or sandbox is killed when the worker exits.
     """
     import atexit
     import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sandbox:
+        from autograder import sandbox as sandbox_module
+
+        atexit.register(sandbox_module.discard_spare)
+        return
     import nbclient  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
     from autograder.grading import localexec
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit.register(localexec.discard_spare)
