@@ -14,9 +14,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -139,6 +142,30 @@ def test_rerun_grades_only_new_or_changed(graded: tuple[Course, Course, str]) ->
     rows = csv_rows(course.root / "grades-ps1.csv")
     assert rows["cal"]["score"] == rows["fin"]["score"] == rows["ana"]["score"]
     assert rows["fin"]["status"] == "graded" and rows["gus"]["status"] == "kernel died"
+
+
+def test_interrupted_run_keeps_finished_work(graded: tuple[Course, Course, str]) -> None:
+    course, _, _ = graded
+    before = course.results("ps1")
+    log = course.root / ".grading" / "ps1.jsonl"
+    recorded = len(log.read_text().splitlines())
+    env = tool_env()
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", "ps1", "--quiet",
+                             "--no-sandbox", "--force", "--workers", "1"], cwd=course.root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(log.read_text().splitlines()) < recorded + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert "Interrupted:" in out and "run the same command again" in out
+    again = grade(course.root, "--no-sandbox")
+    match = re.search(r"7 submissions: (\d+) graded now, (\d+) unchanged", again.stdout)
+    assert match, again.stdout
+    assert 1 <= int(match[1]) <= 5  # the unfinished ones, not those finished before Ctrl-C
+    assert course.results("ps1") == before
 
 
 def test_dask_cluster_grades_the_same(graded: tuple[Course, Course, str],

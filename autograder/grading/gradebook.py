@@ -217,7 +217,8 @@ class ClassGradebook:
         for grade_id in _restored_cells(nb, str(notice)):
             notes.append(f"the test cell `{grade_id}` was deleted from your notebook; it was "
                          "restored from the assignment and run")
-        self.conv.write_single_notebook(text, resources)  # as nbgrader leaves it mid-way
+        # Unlike nbgrader, the half-done (unexecuted) notebook is not written to autograded/: if
+        # this run stops before the result is recorded, its absence makes the next run regrade.
         extra = {}
         for root, _, files in os.walk(dest):
             for name in files:
