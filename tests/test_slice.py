@@ -1,14 +1,28 @@
-"""ps1 graded end to end by the real nbgrader: a concurrent answer gets full marks, a sequential
-one loses the concurrency point, the untouched student version gets nothing."""
+"""The `fetch_all` question graded end to end by the real nbgrader: an answer that fetches
+concurrently gets full marks, a sequential one loses exactly the concurrency point, the untouched
+student version gets nothing.
+
+The question is found by its solution cell's grade_id wherever it lives in source/ (it moved from
+ps1 to ps2 as the problem sets grew); the other questions of that assignment are answered with the
+reference solutions, so full marks also prove every reference passes under `nbgrader autograde`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from autograder.course import Course, Result, fill_in
+from autograder.release import SOURCE
+
+QUESTION = "fetch_all"  # grade_id of the solution cell
+RESULTS_TEST = "test_fetch_all_results"
+TIMING_TEST = "test_fetch_all_concurrent"
 
 # One worker grades the class once (the module fixture) for every test here.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slice-ps1")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slice")]
 
 CONCURRENT = '''
 async def fetch_all(delays: list[float]) -> list[float]:
@@ -28,21 +42,41 @@ async def fetch_all(delays: list[float]) -> list[float]:
 '''
 
 
+def _solution_cells(path: Path) -> dict[str, str]:
+    """grade_id -> source of every solution cell of the notebook at ``path``."""
+    nb = nbformat.read(path, as_version=4)
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def _assignment_of(grade_id: str) -> str:
+    for path in sorted(SOURCE.glob("*/*.ipynb")):
+        if path.stem == path.parent.name and grade_id in _solution_cells(path):
+            return path.parent.name
+    raise LookupError(f"no source/<a>/<a>.ipynb has a solution cell {grade_id!r}")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Course, dict[str, Result]]:
-    course = Course.create(tmp_path_factory.mktemp("slice") / "course", ["ps1"])
-    release = course.release_notebook("ps1")
-    course.submit("concurrent", "ps1", fill_in(release, {"fetch_all": CONCURRENT}))
-    course.submit("sequential", "ps1", fill_in(release, {"fetch_all": SEQUENTIAL}))
-    course.submit("untouched", "ps1", release)
-    course.autograde("ps1")
-    return course, course.results("ps1")
+    assignment = _assignment_of(QUESTION)
+    course = Course.create(tmp_path_factory.mktemp("slice") / "course", [assignment])
+    release = course.release_notebook(assignment)
+    references = _solution_cells(SOURCE / assignment / f"{assignment}.ipynb")
+    for student, answer in [("concurrent", CONCURRENT), ("sequential", SEQUENTIAL)]:
+        course.submit(student, assignment, fill_in(release, {**references, QUESTION: answer}))
+    course.submit("untouched", assignment, release)
+    course.autograde(assignment)
+    return course, course.results(assignment)
 
 
 def test_every_submission_is_graded(graded: tuple[Course, dict[str, Result]]) -> None:
     _, results = graded
     assert sorted(results) == ["concurrent", "sequential", "untouched"]
-    assert {r.max_score for r in results.values()} == {2.0}
+    assert len({r.max_score for r in results.values()}) == 1
+    assert {RESULTS_TEST, TIMING_TEST} <= set(results["concurrent"].grades)
 
 
 def test_concurrent_answer_gets_full_marks(graded: tuple[Course, dict[str, Result]]) -> None:
@@ -54,22 +88,24 @@ def test_sequential_answer_loses_the_concurrency_point(
     graded: tuple[Course, dict[str, Result]],
 ) -> None:
     course, results = graded
-    grades = results["sequential"].grades
-    assert grades["test_fetch_all_results"].score == 1.0, results["sequential"]
-    assert grades["test_fetch_all_concurrent"].score == 0.0, results["sequential"]
-    assert results["sequential"].score == 1.0
-    said = course.cell_text("sequential", "ps1", "test_fetch_all_concurrent")
-    assert "one after another" in said, f"feedback should say why: {said!r}"
+    sequential = results["sequential"]
+    results_test, timing_test = sequential.grades[RESULTS_TEST], sequential.grades[TIMING_TEST]
+    assert results_test.score == results_test.max_score > 0, sequential
+    assert timing_test.score == 0 < timing_test.max_score, sequential
+    assert sequential.score == sequential.max_score - timing_test.max_score, sequential
+    assignment = _assignment_of(QUESTION)
+    said = course.cell_text("sequential", assignment, TIMING_TEST)
+    assert "one after another" in said, f"the test cell should say why: {said!r}"
 
 
 def test_untouched_release_scores_nothing(graded: tuple[Course, dict[str, Result]]) -> None:
-    _, results = graded
+    course, results = graded
     assert results["untouched"].score == 0.0, results["untouched"]
-    said = graded[0].cell_text("untouched", "ps1", "test_fetch_all_results")
+    said = course.cell_text("untouched", _assignment_of(QUESTION), RESULTS_TEST)
     assert "NotImplementedError" in said
 
 
 def test_feedback_names_the_mistake(graded: tuple[Course, dict[str, Result]]) -> None:
     course, _ = graded
-    html = course.feedback("sequential", "ps1")
+    html = course.feedback("sequential", _assignment_of(QUESTION))
     assert "one after another" in html
