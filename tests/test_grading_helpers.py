@@ -144,3 +144,18 @@ def test_replaced_asyncio_is_refused() -> None:
             grade(concurrent, [1.0])
     finally:
         asyncio.sleep = real
+
+
+def test_nest_asyncio_is_not_tampering() -> None:
+    """nest_asyncio.apply() replaces asyncio.run; a notebook that uses it is graded as usual."""
+    import subprocess
+    import sys
+
+    script = ("import asyncio, nest_asyncio\n"
+              "from asyncourse import grade\n"
+              "async def late():\n    await asyncio.sleep(2)\n    return 'ok'\n"
+              "nest_asyncio.apply(asyncio.new_event_loop())\n"
+              "print(grade(late).result, asyncio.run(late()))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (done.stdout, done.stderr) == ("ok ok\n", "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import reprlib
+import sys
 import traceback
 from collections.abc import Iterable
 from typing import Any
@@ -59,12 +60,19 @@ def _call_text(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def _sanctioned(filename: str) -> bool:
+    """asyncio's own code, or nest_asyncio's (``nest_asyncio.apply()`` replaces ``asyncio.run``)."""
+    nest = sys.modules.get("nest_asyncio")
+    return filename.startswith(_ASYNCIO_DIR) or (
+        nest is not None and filename == getattr(nest, "__file__", None))
+
+
 def _check_untampered() -> None:
     for name in ("sleep", "gather", "create_task", "wait_for", "run", "Task"):
         obj = getattr(asyncio, name)
         code = getattr(obj, "__code__", None)
         module = getattr(obj, "__module__", "") or ""
-        if (code is not None and not code.co_filename.startswith(_ASYNCIO_DIR)) or (
+        if (code is not None and not _sanctioned(code.co_filename)) or (
                 code is None and not module.startswith(("asyncio", "_asyncio"))):
             raise _fail(f"`asyncio.{name}` was replaced by the notebook: grading needs the real "
                         "one (this submission is marked for review)")
