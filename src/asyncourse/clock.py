@@ -8,8 +8,8 @@ aiotools' ``VirtualClock`` busy-spins while threads work. This loop replaces onl
 1. real I/O first: anything already ready on a socket is returned at once;
 2. while an executor job (``to_thread``, ``run_in_executor``, ``getaddrinfo``) runs real code, the
    clock is frozen and the loop waits for it for real, so thread work takes no virtual time;
-   ``time.sleep`` inside such a job is a *virtual* sleep (see ``detect``), so threads that sleep
-   take exactly their sleep in virtual time;
+   ``time.sleep`` inside such a job is a *virtual* sleep, and results arrive in submission order
+   (see ``jobs``);
 3. while a reply is due on a connection to outside the loop (see ``traffic``), the loop waits
    for it for real with the clock frozen, so a local server's reply never races a timeout;
 4. otherwise the clock jumps to the earliest timer (or sleeping thread), exactly to its deadline;
@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import selectors
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .errors import BusyLoopError, DeadlockError, VirtualTimeLimit
+from .jobs import ThreadJobs
 from .traffic import Traffic
 
 __all__ = ["VirtualEventLoop"]
@@ -39,26 +38,6 @@ T = TypeVar("T")
 #: Real seconds the loop waits for I/O when nothing else can ever happen.
 IO_PATIENCE = 30.0
 
-_local = threading.local()
-
-
-def loop_for_thread() -> tuple[VirtualEventLoop | None, bool]:
-    """The virtual loop this thread belongs to, and whether it is that loop's own thread."""
-    loop: VirtualEventLoop | None = getattr(_local, "loop", None)
-    return loop, bool(getattr(_local, "is_loop_thread", False))
-
-
-class _Worker(concurrent.futures.ThreadPoolExecutor):
-    """The default executor of a virtual loop: its threads know their loop."""
-
-    def __init__(self, loop: VirtualEventLoop) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="virtual-worker",
-                         initializer=self._mark, initargs=(loop,))
-
-    @staticmethod
-    def _mark(loop: VirtualEventLoop) -> None:
-        _local.loop = loop
-        _local.is_loop_thread = False
 
 
 class _JumpingSelector:
@@ -84,9 +63,7 @@ class _JumpingSelector:
         if events or timeout == 0:
             return events
         while True:
-            with loop._cond:
-                working = loop._jobs - len(loop._sleepers)
-            if working > 0:  # a thread runs real code: wait for it with the clock frozen
+            if loop.jobs.working() > 0:  # a thread runs real code: wait, clock frozen
                 events = self._real.select(None)
                 if events:
                     return events
@@ -104,8 +81,9 @@ class _JumpingSelector:
         deadlines = []
         if timeout is not None:
             deadlines.append(loop._scheduled[0].when() if loop._scheduled else loop._now + timeout)
-        with loop._cond:
-            deadlines += loop._sleepers.values()
+        wake = loop.jobs.next_wake()
+        if wake is not None:
+            deadlines.append(wake)
         if not deadlines:
             if len(self._real.get_map()) > 1:  # sockets besides the loop's own wake-up pipe
                 events = self._real.select(IO_PATIENCE)
@@ -145,19 +123,16 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self.limit = limit
         self.max_steps = max_steps
         self._steps = 0
-        self._jobs = 0
-        self._sleepers: dict[int, float] = {}
-        self._cond = threading.Condition()
-        self._closing = False
-        self._thread_futures: set[int] = set()
+        self.jobs = ThreadJobs(self)
         self.traffic = Traffic()
         self.describe_waiting: Callable[[], list[str]] = lambda: []
         real = cast(selectors.BaseSelector, self._selector)  # type: ignore[has-type]
         self._selector = _JumpingSelector(real, self)
-        self.set_default_executor(_Worker(self))
+        self.set_default_executor(concurrent.futures.ThreadPoolExecutor(
+            max_workers=8, thread_name_prefix="virtual-worker"))
 
     def __repr__(self) -> str:
-        return (f"<VirtualEventLoop time={self._now:g} jobs={self._jobs} "
+        return (f"<VirtualEventLoop time={self._now:g} {self.jobs!r} "
                 f"running={self.is_running()} closed={self.is_closed()}>")
 
     def time(self) -> float:
@@ -165,69 +140,27 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         return self._now
 
     def _advance_to(self, when: float) -> None:
-        with self._cond:
-            self._now = max(self._now, when)
-            self._steps = 0
-            due = [ident for ident, wake in self._sleepers.items() if wake <= self._now]
-            for ident in due:
-                del self._sleepers[ident]
-            if due:
-                self._cond.notify_all()
+        self._now = max(self._now, when)
+        self._steps = 0
+        self.jobs.wake_due(self._now)
 
     def block(self, seconds: float) -> None:
         """The loop's thread was blocked for ``seconds``: time passes, nothing else runs."""
         if seconds > 0:
             self._advance_to(self._now + seconds)
 
-    def sleep_in_thread(self, seconds: float) -> None:
-        """A virtual ``time.sleep`` for an executor thread: returns when the clock gets there."""
-        ident = threading.get_ident()
-        with self._cond:
-            if self._closing or seconds <= 0:
-                return
-            self._sleepers[ident] = self._now + seconds
-        self._write_to_self()  # wake the selector so it sees one fewer working thread
-        with self._cond:
-            self._cond.wait_for(lambda: ident not in self._sleepers or self._closing)
-            self._sleepers.pop(ident, None)
-
     def is_thread_future(self, fut: object) -> bool:
         """Whether ``fut`` is the result of ``run_in_executor`` on this loop."""
-        return id(fut) in self._thread_futures
+        return self.jobs.is_result(fut)
 
     def run_in_executor(  # type: ignore[override]
         self, executor: Any, func: Callable[..., T], *args: Any
     ) -> asyncio.Future[T]:
-        """Like asyncio's, but counts the job until its result is delivered to the loop."""
+        """Like asyncio's, but results arrive in submission order (see ``jobs``)."""
         self._check_closed()
-        if executor is None:
-            executor = self._default_executor
-        result: asyncio.Future[T] = self.create_future()
-        with self._cond:
-            self._jobs += 1
-        job = executor.submit(func, *args)
-        self._thread_futures.add(id(result))
-
-        def deliver() -> None:  # in the loop's thread: count down and deliver in one step
-            with self._cond:
-                self._jobs -= 1
-            self._thread_futures.discard(id(result))
-            if result.cancelled():
-                return
-            if job.cancelled():
-                result.cancel()
-            elif (exc := job.exception()) is not None:
-                result.set_exception(exc)
-            else:
-                result.set_result(job.result())
-
-        def on_job_done(_: concurrent.futures.Future[T]) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                self.call_soon_threadsafe(deliver)
-
-        job.add_done_callback(on_job_done)
-        result.add_done_callback(lambda f: job.cancel() if f.cancelled() else None)
-        return result
+        pool = executor or self._default_executor
+        assert pool is not None, "the loop's default executor is set in __init__"
+        return self.jobs.submit(pool, func, args)
 
     def deadlock_message(self) -> str:
         waiting = self.describe_waiting()
@@ -238,9 +171,6 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         )
 
     def close(self) -> None:
-        with self._cond:
-            self._closing = True
-            self._sleepers.clear()
-            self._cond.notify_all()
+        self.jobs.close()
         super().close()
 

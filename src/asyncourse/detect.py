@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .clock import VirtualEventLoop, _local
+from .jobs import sleep_in_job
 from .record import Recorder, display_name
 
 __all__ = ["Finding", "Watch"]
@@ -41,6 +41,7 @@ FindingKind = Literal[
 ]
 
 _real_sleep = time.sleep
+_local = threading.local()  # .watch: the Watch of the run this thread's loop is executing
 _LIBRARY_DIRS = tuple(
     p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix} if p
 )
@@ -135,11 +136,8 @@ def patched_sleep(secs: float) -> None:
     if watch is not None:
         watch.slept(float(secs), sys._getframe(1))
         return
-    loop = getattr(_local, "loop", None)
-    if isinstance(loop, VirtualEventLoop):
-        loop.sleep_in_thread(float(secs))
-        return
-    _real_sleep(secs)
+    if not sleep_in_job(float(secs)):
+        _real_sleep(secs)
 
 
 def _never_awaited(coro: Any) -> None:
@@ -258,8 +256,6 @@ class Watch:
     def __enter__(self) -> Watch:
         _install()
         _local.watch = self
-        if isinstance(self.loop, VirtualEventLoop):
-            _local.loop, _local.is_loop_thread = self.loop, True
         for ns in _learner_namespaces(self.main):
             for name, value in list(ns.items()):
                 if value is _real_sleep:
@@ -279,7 +275,6 @@ class Watch:
                 if ns.get(name) is patched_sleep:
                     ns[name] = _real_sleep
             _local.watch = None
-            _local.loop, _local.is_loop_thread = None, False
             _uninstall()
 
     # -- blocking calls

@@ -29,6 +29,7 @@ __all__ = ["GRACE", "PATIENCE", "Traffic"]
 PATIENCE = 30.0
 #: Real seconds a connection counts as busy after bytes last moved on it.
 GRACE = 0.25
+_IP = (socket.AF_INET, socket.AF_INET6)
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Traffic:
 
     def moved(self, sock: socket.socket, *, sent: bool, peer: Any = None) -> None:
         """Bytes were sent (or a connection started) or received on ``sock``."""
+        if sock.family not in _IP or sock.type != socket.SOCK_STREAM:
+            return  # the loop's own wake-up socketpair, UDP, ...
         try:
             fd, own = sock.fileno(), sock.getsockname()
             if isinstance(own, tuple) and own[1]:
