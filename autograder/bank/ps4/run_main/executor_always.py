@@ -1,0 +1,9 @@
+# expect: full
+# style: always in a one-thread executor
+import concurrent.futures
+
+
+def run_main(coro_fn):
+    """A fresh thread never has a running loop, so asyncio.run always works there."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coro_fn())).result()

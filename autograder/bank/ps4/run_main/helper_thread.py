@@ -1,0 +1,14 @@
+# expect: full
+# style: asyncio.run, or asyncio.run in a helper thread when a loop runs
+def run_main(coro_fn):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro_fn())
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(value=asyncio.run(coro_fn())))
+    thread.start()
+    thread.join()
+    if "value" not in box:
+        raise RuntimeError("the coroutine failed in the helper thread")
+    return box["value"]
