@@ -9,11 +9,11 @@ Protocol. stdin: two JSON lines. Line 1 (limits, kernel uid, kernel environment)
 kernel at once; line 2 (the notebook) may come much later (a prestarted spare) and starts the
 ``total_timeout`` clock when it arrives.
 stdout (a private copy of fd 1; fd 1 itself is pointed at stderr): JSON lines, each one event:
-``{"event": "start", "index": i}`` before cell i runs, ``{"event": "done", "index": i,
-"outputs": [...], "execution_count": n}`` after it, and last ``{"event": "end", "outcome": ...,
-"reason": ..., "failed_cell": ..., "detail": ..., "language_info": {...}}``. Cell numbers in
-reasons are 1-based over all cells. Standard library plus nbclient only: this file is bound into
-the sandbox on its own.
+``{"event": "ready"}`` once the kernel answers, ``{"event": "start", "index": i}`` before cell
+i runs, ``{"event": "done", "index": i, "outputs": [...], "execution_count": n}`` after it, and
+last ``{"event": "end", "outcome": ..., "reason": ..., "failed_cell": ..., "detail": ...,
+"language_info": {...}}``. Cell numbers in reasons are 1-based over all cells. Standard library
+plus nbclient only: this file is bound into the sandbox on its own.
 """
 
 from __future__ import annotations
@@ -285,6 +285,7 @@ class Runner:
             return
         finally:
             stderr.close()
+        self.emit({"event": "ready"})
         await asyncio.to_thread(self.notebook.arrived.wait)  # a spare waits here for its notebook
         if self.notebook.data is None:
             os._exit(0)  # stdin closed without a notebook: a discarded spare
@@ -293,6 +294,10 @@ class Runner:
         if language_info:
             self.nb.metadata["language_info"] = language_info
         self.deadline = self.notebook.at + float(self.limits["total_timeout"])
+        if not await self.km.is_alive():  # a spare's kernel that died idle: not the learner's doing
+            self.exit_description()
+            self.note("error", "the kernel stopped before the notebook arrived", None, self.detail)
+            return
         try:
             await self.run_cells(client)
         except Exception as exc:

@@ -381,6 +381,21 @@ def test_prestarted_sandboxes_each_run_one_notebook() -> None:
     assert host_processes_of(spare.uid) == []
 
 
+def test_a_spare_whose_kernel_died_idle_is_not_blamed_on_the_learner() -> None:
+    run("1", prestart=True)
+    spare = sandbox._spare
+    assert spare is not None
+    deadline = time.monotonic() + 60
+    while {"event": "ready"} not in spare.events and time.monotonic() < deadline:
+        time.sleep(0.1)  # the spare's kernel is still starting
+    for pid in host_processes_of(spare.uid):
+        os.kill(pid, 9)
+    time.sleep(0.5)  # the kernel dies idle, well before a notebook comes
+    ex = run("print('fine')")
+    assert (ex.outcome, ex.reason) == ("error", "the kernel stopped before the notebook arrived")
+    assert text(ex, 1).startswith("NotRun")
+
+
 def test_missing_bubblewrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox._check_available.cache_clear()
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
