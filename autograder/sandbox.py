@@ -393,6 +393,8 @@ def _without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy with submitted outputs dropped: only what runs here may count."""
     clean = copy.deepcopy(nb)
     for cell in clean.cells:
+        if isinstance(cell.get("source"), list):  # the on-disk form: lines
+            cell.source = "".join(cell.source)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
