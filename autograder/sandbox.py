@@ -116,7 +116,7 @@ class Limits:
     """Per-notebook limits; the defaults suit one asyncio exercise notebook."""
 
     cell_timeout: float = 60.0  # wall seconds per cell (then SIGINT, then kill)
-    total_timeout: float = 300.0  # wall seconds for the whole notebook, kernel start included
+    total_timeout: float = 300.0  # wall seconds for all cells (+ kernel start unless prestarted)
     cpu_seconds: int = 120  # CPU seconds of the kernel process
     memory_bytes: int = 1 << 30  # address space per process
     max_processes: int = 64  # processes + threads of the kernel's uid
@@ -182,7 +182,8 @@ def execute_sandboxed(
     finally:
         box.discard()
     if prestart:
-        _set_spare(_Sandbox(bwrap, limits, env, key))
+        with contextlib.suppress(Exception):  # a spare is an optimisation: never lose the result
+            _set_spare(_Sandbox(bwrap, limits, env, key))
     return _assemble(request_nb, events, problem, stderr, time.monotonic() - started)
 
 
