@@ -6,6 +6,9 @@ Run every nbgrader command from the repository root: ``nbgrader generate_assignm
 
 import os
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
 c = get_config()  # type: ignore[name-defined]  # noqa: F821
 
 _root = os.path.dirname(os.path.abspath(__file__))
@@ -35,3 +38,9 @@ c.OverwriteCells.add_missing_cells = True
 # Each cell gets this long (seconds of wall time) before the kernel is interrupted.
 # Timing is graded in virtual time, so this only stops runaway code.
 c.Execute.timeout = 60
+
+# Feedback shows each test cell's source: without ClearHiddenTests it would print the hidden tests
+# (inputs a learner could then special-case). nbgrader's default is [GetGrades,
+# CSSHTMLHeaderPreprocessor]; the failure messages of the grading helpers name the mistake
+# without the test code, so nothing the learner needs is lost.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

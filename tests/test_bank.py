@@ -1,0 +1,379 @@
+"""The proof bank: graded by the real nbgrader, every correct alternative gets full marks and every
+wrong solution loses exactly the points its header says, with feedback that names the mistake.
+
+The bank format is described in ``autograder/bank/README.md``. For each assignment with a bank
+folder, one throwaway course (``autograder.course``) gets one student per bank entry (the committed
+student version, every solution cell filled with the reference from ``source/`` except the
+entry's question), plus the untouched student version and the reference solutions; a single
+``nbgrader autograde`` grades them all. Tests of one assignment share that run (an xdist group).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+
+from autograder.course import Course, Result, fill_in
+from autograder.release import SOURCE
+from tests.nbrun import REPO
+
+BANK = REPO / "autograder" / "bank"
+KEYS = {"expect", "style", "mistake", "feedback", "tests"}
+MIN_CORRECT = MIN_WRONG = MIN_STYLES = 3
+RELEASE_STUDENT = "untouched-release"
+REFERENCE_STUDENT = "reference-solution"
+HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bank file: a solution cell a learner could hand in, and what it must score."""
+
+    assignment: str
+    question: str  # grade_id of the solution cell
+    name: str
+    source: str
+    expect: float | None  # None: full marks
+    feedback: tuple[str, ...] = ()
+    mistake: str = ""
+    style: str = ""
+    tests: tuple[str, ...] = ()  # from the header; empty: the test cells after the question
+
+    def __repr__(self) -> str:
+        return f"Entry({self.assignment}/{self.question}/{self.name}, expect={self.expected})"
+
+    @property
+    def correct(self) -> bool:
+        return self.expect is None
+
+    @property
+    def expected(self) -> str:
+        return "full" if self.expect is None else f"{self.expect:g}"
+
+    @property
+    def student(self) -> str:
+        return f"{self.question}--{self.name}"
+
+
+def parse_entry(path: Path) -> Entry:
+    """Read a bank file; a malformed header raises ValueError naming the file and the line."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("#"):
+            break
+        match = re.match(r"#\s*([a-z]+)\s*:\s*(.*?)\s*$", line)
+        if not match or match.group(1) not in KEYS:
+            raise ValueError(f"{path}:{number}: not a header line `# key: value` with a key of "
+                             f"{sorted(KEYS)}: {line!r}")
+        fields.setdefault(match.group(1), []).append(match.group(2))
+    where = path.relative_to(BANK).as_posix()
+    for key in ("expect", "style", "mistake", "tests"):
+        if len(fields.get(key, [])) > 1:
+            raise ValueError(f"{where}: `# {key}:` given more than once")
+    if "expect" not in fields:
+        raise ValueError(f"{where}: no `# expect:` line")
+    raw = fields["expect"][0]
+    try:
+        expect = None if raw == "full" else float(raw)
+    except ValueError:
+        raise ValueError(f"{where}: `# expect: {raw}` is neither `full` nor a number") from None
+    tests = tuple(t.strip() for t in fields.get("tests", [""])[0].split(",") if t.strip())
+    return Entry(
+        assignment=path.parent.parent.name,
+        question=path.parent.name,
+        name=path.stem,
+        source=text,
+        expect=expect,
+        feedback=tuple(f for f in fields.get("feedback", []) if f),
+        mistake=fields.get("mistake", [""])[0],
+        style=fields.get("style", [""])[0],
+        tests=tests,
+    )
+
+
+def bank_assignments() -> list[str]:
+    """Assignments that have both a bank folder and a source notebook."""
+    if not BANK.is_dir():
+        return []
+    return sorted(p.name for p in BANK.iterdir()
+                  if p.is_dir() and (SOURCE / p.name / f"{p.name}.ipynb").is_file())
+
+
+def entries(assignment: str) -> list[Entry]:
+    return [parse_entry(p) for p in sorted((BANK / assignment).glob("*/*.py"))]
+
+
+def _grade_meta(cell: NotebookNode) -> dict[str, object]:
+    return dict(cell.metadata.get("nbgrader", {}))
+
+
+@dataclass
+class Layout:
+    """The graded structure of an instructor notebook."""
+
+    solutions: dict[str, str]  # solution grade_id -> reference source, markers removed
+    points: dict[str, float]  # graded test cell grade_id -> points
+    following: dict[str, list[str]]  # solution grade_id -> graded test cells after it
+    hidden_lines: list[str] = field(default_factory=list)
+    visible_test_lines: list[str] = field(default_factory=list)
+
+
+def layout(assignment: str) -> Layout:
+    nb = nbformat.read(SOURCE / assignment / f"{assignment}.ipynb", as_version=4)
+    found = Layout({}, {}, {})
+    current: str | None = None
+    for cell in nb.cells:
+        meta = _grade_meta(cell)
+        grade_id = str(meta.get("grade_id", ""))
+        if meta.get("solution") and cell.cell_type == "code":
+            found.solutions[grade_id] = "\n".join(
+                line for line in cell.source.splitlines()
+                if line.strip() not in SOLUTION_MARKERS)
+            found.following[grade_id] = []
+            current = grade_id
+        elif meta.get("grade") and cell.cell_type == "code":
+            found.points[grade_id] = float(meta.get("points", 0))
+            if current is not None:
+                found.following[current].append(grade_id)
+            hidden = False
+            for line in cell.source.splitlines():
+                if line.strip().startswith(HIDDEN[0]):
+                    hidden = True
+                elif line.strip().startswith(HIDDEN[1]):
+                    hidden = False
+                elif len(line.strip()) > 12:
+                    (found.hidden_lines if hidden else found.visible_test_lines).append(line)
+    return found
+
+
+def scoring_cells(entry: Entry, shape: Layout) -> list[str]:
+    return list(entry.tests) or shape.following.get(entry.question, [])
+
+
+# ------------------------------------------------------------------ the bank is well formed
+ASSIGNMENTS = bank_assignments()
+
+
+def test_there_is_a_bank() -> None:
+    assert ASSIGNMENTS, f"no assignment under {BANK.relative_to(REPO)} matches one in source/"
+
+
+def bank_problems(assignment: str) -> Iterator[str]:
+    """Everything wrong with the bank of ``assignment`` as written (nothing graded)."""
+    shape = layout(assignment)
+    bank = entries(assignment)
+    folders = {p.name for p in (BANK / assignment).iterdir() if p.is_dir()}
+    for folder in sorted(folders - set(shape.solutions)):
+        yield (f"bank folder {folder!r} is no solution cell of {assignment} "
+               f"({sorted(shape.solutions)})")
+    for question in shape.solutions:
+        mine = [e for e in bank if e.question == question]
+        correct = [e for e in mine if e.correct]
+        wrong = [e for e in mine if not e.correct]
+        styles = {e.style.lower() for e in correct}
+        if len(correct) < MIN_CORRECT or len(styles) < MIN_STYLES:
+            yield (f"{question}: {len(correct)} correct solutions in {len(styles)} styles; "
+                   f"needs {MIN_CORRECT} in {MIN_STYLES} different styles")
+        if len(wrong) < MIN_WRONG:
+            yield f"{question}: {len(wrong)} wrong solutions; needs {MIN_WRONG}"
+        if not shape.following.get(question) and not any(e.tests for e in mine):
+            yield f"{question}: no graded test cell follows it and no entry names `# tests:`"
+    for e in bank:
+        where = f"{e.question}/{e.name}.py"
+        unknown = [t for t in e.tests if t not in shape.points]
+        if unknown:
+            yield f"{where}: `# tests:` names no graded cell of {assignment}: {unknown}"
+        worth = sum(shape.points.get(t, 0) for t in scoring_cells(e, shape))
+        if e.correct and not e.style:
+            yield f"{where}: a correct solution needs `# style:`"
+        if not e.correct:
+            if not e.mistake:
+                yield f"{where}: a wrong solution needs `# mistake:`"
+            if not e.feedback:
+                yield f"{where}: a wrong solution needs at least one `# feedback:` phrase"
+            if e.expect is not None and not 0 <= e.expect < worth:
+                yield (f"{where}: `# expect: {e.expected}` must be below the {worth:g} points of "
+                       "its test cells (a wrong solution must lose points)")
+        if not re.fullmatch(r"[a-z0-9_]+", e.name):
+            yield f"{where}: name bank files in snake_case"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_bank_is_well_formed(assignment: str) -> None:
+    problems = list(bank_problems(assignment))
+    assert not problems, f"autograder/bank/{assignment}:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------ grading the bank
+@dataclass
+class Graded:
+    course: Course
+    shape: Layout
+    bank: list[Entry]
+    results: dict[str, Result]
+
+
+_GRADED: dict[str, Graded] = {}
+
+
+def graded(assignment: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """Autograde every bank entry of ``assignment`` once per test session (and xdist worker)."""
+    if assignment not in _GRADED:
+        shape = layout(assignment)
+        bank = entries(assignment)
+        course = Course.create(tmp_path_factory.mktemp(f"bank-{assignment}") / "course",
+                               [assignment])
+        release = course.release_notebook(assignment)
+        course.submit(RELEASE_STUDENT, assignment, release)
+        course.submit(REFERENCE_STUDENT, assignment, fill_in(release, shape.solutions))
+        for e in bank:
+            course.submit(e.student, assignment,
+                          fill_in(release, {**shape.solutions, e.question: e.source}))
+        course.autograde(assignment)
+        _GRADED[assignment] = Graded(course, shape, bank, course.results(assignment))
+    return _GRADED[assignment]
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: Entry
+    got: str
+    problem: str
+    lost_points: bool = False  # scored below what its test cells are worth
+
+    def cells(self) -> tuple[str, ...]:
+        e = self.entry
+        return (e.assignment, e.question, e.name, e.expected, self.got, self.problem or "ok")
+
+
+def check(entry: Entry, run: Graded) -> Row:
+    """Grade one entry against its header."""
+    result = run.results.get(entry.student)
+    if result is None:
+        return Row(entry, "-", "not graded: nbgrader produced no score")
+    cells = scoring_cells(entry, run.shape)
+    missing = [c for c in cells if c not in result.grades]
+    if missing:
+        return Row(entry, "-", f"no score for {missing}")
+    got = sum(result.grades[c].score for c in cells)
+    worth = sum(result.grades[c].max_score for c in cells)
+    want = worth if entry.expect is None else entry.expect
+    problems = []
+    if abs(got - want) > 1e-9:
+        problems.append(f"scored {got:g}/{worth:g}")
+    said = "".join(run.course.cell_text(entry.student, entry.assignment, c) for c in cells)
+    unsaid = [f for f in entry.feedback if f.lower() not in said.lower()]
+    if unsaid:
+        shown = " | ".join(line for line in said.splitlines() if line.strip())[:300]
+        problems.append(f"feedback lacks {unsaid}: it said {shown!r}")
+    others = [name for name, g in result.grades.items()
+              if name not in cells and g.score != g.max_score]
+    if others:
+        problems.append(f"lost points in other questions' cells {others}")
+    return Row(entry, f"{got:g}", "; ".join(problems), lost_points=got < worth)
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    head = ("assignment", "question", "entry", "expected", "got", "problem")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    lines = []
+    for r in [head, *rows]:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return "\n".join(lines)
+
+
+def summary(rows: list[Row]) -> str:
+    wrong = [r for r in rows if not r.entry.correct]
+    right = [r for r in rows if r.entry.correct]
+    killed = [r for r in wrong if r.lost_points]
+    passed = [r for r in right if not r.problem]
+    return (f"{len(rows)} entries; wrong solutions that lost their points: {len(killed)}/"
+            f"{len(wrong)}; correct alternatives with full marks: {len(passed)}/{len(right)}")
+
+
+def bank_param(assignment: str) -> object:
+    return pytest.param(assignment, marks=pytest.mark.xdist_group(f"bank:{assignment}"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
+def test_every_bank_entry_scores_as_expected(
+    assignment: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = graded(assignment, tmp_path_factory)
+    rows = [check(e, run) for e in run.bank]
+    report = table([r.cells() for r in rows]) + "\n" + summary(rows)
+    print(f"\n{report}")
+    bad = [r for r in rows if r.problem]
+    assert not bad, f"{len(bad)} bank entries of {assignment} are off:\n{report}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
+def test_untouched_release_scores_nothing(
+    assignment: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = graded(assignment, tmp_path_factory)
+    result = run.results[RELEASE_STUDENT]
+    scored = {k: v for k, v in result.grades.items() if v.score}
+    assert not scored, f"the untouched student version of {assignment} scores points: {scored}"
+    assert result.max_score == sum(run.shape.points.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
+def test_reference_solution_scores_full_marks(
+    assignment: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = graded(assignment, tmp_path_factory)
+    assert run.results[REFERENCE_STUDENT].full_marks, run.results[REFERENCE_STUDENT]
+
+
+def _visible_text(page: str) -> str:
+    """The feedback HTML as text: tags removed, entities decoded, whitespace collapsed."""
+    page = re.sub(r"<style.*?</style>|<script.*?</script>", " ", page, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
+def test_feedback_names_the_mistake_and_hides_hidden_tests(
+    assignment: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = graded(assignment, tmp_path_factory)
+    wrong = next(e for e in run.bank if not e.correct and e.expect == 0)
+    text = _visible_text(run.course.feedback(wrong.student, assignment))
+    for phrase in wrong.feedback:
+        assert phrase.lower() in text.lower(), f"feedback for {wrong} lacks {phrase!r}"
+    shown = [line for line in run.shape.visible_test_lines if " ".join(line.split()) in text]
+    assert shown, "the feedback shows no visible test line: this check could not see code"
+    leaked = [line for line in run.shape.hidden_lines if " ".join(line.split()) in text]
+    assert not leaked, f"the feedback for {wrong} shows hidden test lines: {leaked[:5]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
+def test_grading_again_gives_the_same_scores(
+    assignment: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run = graded(assignment, tmp_path_factory)
+    # One entry per question (wrong and correct alternately) and the reference: every kind of
+    # check (results, virtual time, concurrency, findings) is graded a second time.
+    picked = [REFERENCE_STUDENT]
+    for index, question in enumerate(run.shape.solutions):
+        mine = [e for e in run.bank if e.question == question and e.correct == bool(index % 2)]
+        picked += [e.student for e in mine[:1]]
+    first = {s: run.results[s] for s in picked}
+    run.course.autograde(assignment, picked)
+    again = run.course.results(assignment)
+    changed = {s: (first[s], again[s]) for s in picked if again[s] != first[s]}
+    assert not changed, f"grading {assignment} again changed scores: {changed}"
