@@ -84,6 +84,14 @@ def _where_raised(exc: BaseException) -> str:
     return f" in `{frames[-1].name}` at line {frames[-1].lineno}" if frames else ""
 
 
+def _describe(error: BaseException) -> str:
+    """``ValueError: boom in `fetch` at line 3``; for a group, each error inside it."""
+    if isinstance(error, BaseExceptionGroup):
+        inner = "; ".join(_describe(e) for e in error.exceptions[:5])
+        return f"{type(error).__name__} ({len(error.exceptions)} inside: {inner})"
+    return f"{type(error).__name__}: {error}{_where_raised(error)}"
+
+
 def grade(fn: Any, *args: Any, limit: float = 600.0, allow: Iterable[FindingKind] = (),
           **kwargs: Any) -> Run:
     """Run learner code in virtual time; fail naming the mistake, else return the ``Run``.
@@ -108,7 +116,7 @@ def grade(fn: Any, *args: Any, limit: float = 600.0, allow: Iterable[FindingKind
     if isinstance(error, RunError):
         problems.append(f"`{call}`: {error}")
     elif error is not None:
-        problems.append(f"`{call}` raised {type(error).__name__}: {error}{_where_raised(error)}")
+        problems.append(f"`{call}` raised {_describe(error)}")
     tolerated = set(allow)
     problems += [f.message for f in merge_findings(run.findings) if f.kind not in tolerated]
     if problems:

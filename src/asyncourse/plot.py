@@ -51,22 +51,28 @@ def _draw(ax: Axes, recording: Recording, virtual: bool, title: str | None) -> N
         for kind in KINDS:
             spans = [(i.start, i.duration) for i in task.intervals if i.kind == kind]
             if spans:
-                ax.broken_barh(spans, (row - 0.35, 0.7), facecolors=COLOURS[kind])
+                ax.broken_barh(spans, (row - 0.35, 0.7), facecolors=COLOURS[kind],
+                               edgecolor="white", linewidth=0.6)
                 used.add(kind)
         if task.ended is not None:
             marker = {"done": "|", "failed": "x", "cancelled": "x"}.get(task.state, "|")
             ax.plot([task.ended], [row], marker=marker, color="black", markersize=9)
-    ax.set_yticks(range(len(tasks)), [t.label for t in tasks],
+    ax.set_yticks(range(len(tasks)), [_shorten(t.label) for t in tasks],
                   fontsize=9 if len(tasks) <= 12 else 7)
     ax.set_ylim(len(tasks) - 0.5, -0.5)
     ax.set_xlim(0, max(recording.elapsed, 1e-3) * 1.02)
     ax.set_xlabel("virtual seconds" if virtual else "seconds")
     ax.grid(axis="x", alpha=0.3)
     heading = title or ""
-    ax.set_title(f"{heading} ({recording.elapsed:g} s)".strip(), loc="left", fontsize=11)
+    took = f"{recording.elapsed:g}" if virtual else f"{recording.elapsed:.2f}"
+    ax.set_title(f"{heading} ({took} s)".strip(), loc="left", fontsize=11)
     if used:
         ax.legend(handles=[_patch(k) for k in KINDS if k in used], loc="upper left",
                   bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+
+
+def _shorten(label: str, limit: int = 32) -> str:
+    return label if len(label) <= limit else label[: limit - 2] + "…)"
 
 
 def _patch(kind: Kind) -> Any:

@@ -18,7 +18,7 @@ import types
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = ["Interval", "Kind", "Recorder", "Recording", "TaskRecord"]
 
@@ -32,9 +32,10 @@ _short.maxlist = 4
 _short.maxdict = 3
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """A stretch of (virtual or real) time a task spent in one state.
+
+    A named tuple rather than a dataclass: a busy run makes tens of thousands of them.
 
     >>> Interval("timer", 0.0, 1.5, "asyncio.sleep(1.5)").duration
     1.5
@@ -156,31 +157,35 @@ _SLEEP_CODE = asyncio.sleep.__code__
 _TO_THREAD_CODE = asyncio.to_thread.__code__
 
 
-def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool]) -> Interval:
-    """What a task suspended on, as an open interval (start and end filled in by the caller)."""
+def classify(coro: Any, yielded: object,
+             thread_futures: Callable[[object], bool]) -> tuple[Kind, str]:
+    """What a task suspended on: an interval kind and a detail ("fetch: asyncio.sleep(1)")."""
+    last = user = None
     inner = coro
-    chain: list[Any] = []
-    while isinstance(inner, types.CoroutineType | _Traced):
-        chain.append(inner)
+    while isinstance(inner, _COROUTINES):  # follow the chain of awaits down to the bottom
+        last = inner
+        code = inner.cr_code
+        if code is not None and not code.co_filename.startswith(_ASYNCIO_DIR):
+            user = inner
         inner = inner.cr_await
-    user = [c for c in chain if not _library_code(getattr(c, "cr_code", None))]
-    where = f"{display_name(getattr(user[-1], '__qualname__', ''))}: " if user else ""
-    last = chain[-1] if chain else None
-    code = getattr(last, "cr_code", None)
+    where = f"{display_name(user.__qualname__)}: " if user is not None else ""
+    code = last.cr_code if last is not None else None
     if yielded is None:
-        return Interval("pending", 0.0, 0.0, f"{where}yielded to the loop")
+        return "pending", f"{where}yielded to the loop"
     if code is _SLEEP_CODE and last is not None:
-        delay = last.cr_frame.f_locals.get("delay") if last.cr_frame else None
-        return Interval("timer", 0.0, 0.0, f"{where}asyncio.sleep({_short.repr(delay)})")
+        frame = last.cr_frame
+        delay = frame.f_locals.get("delay") if frame is not None else None
+        shown = repr(delay) if type(delay) in (int, float) else _short.repr(delay)
+        return "timer", f"{where}asyncio.sleep({shown})"
     if code is _TO_THREAD_CODE or thread_futures(yielded):
-        return Interval("thread", 0.0, 0.0, f"{where}waiting for a thread")
+        return "thread", f"{where}waiting for a thread"
     if isinstance(yielded, asyncio.Task):
-        return Interval("waiting", 0.0, 0.0, f"{where}awaiting task {_task_label(yielded)}")
+        return "waiting", f"{where}awaiting task {_task_label(yielded)}"
     if last is not None and _library_code(code):
         what = f"{display_name(getattr(last, '__qualname__', '?'))}()"
     else:
         what = type(yielded).__name__
-    return Interval("waiting", 0.0, 0.0, f"{where}awaiting {what}")
+    return "waiting", f"{where}awaiting {what}"
 
 
 def _library_code(code: types.CodeType | None) -> bool:
@@ -188,6 +193,11 @@ def _library_code(code: types.CodeType | None) -> bool:
 
 
 _ASYNCIO_DIR = asyncio.__file__.rsplit("/", 1)[0]
+
+
+def _third_party(coro: types.CoroutineType[Any, Any, Any]) -> bool:
+    """A library's internal task (httpx's, anyio's): not drawn, it is not the learner's work."""
+    return "site-packages" in coro.cr_code.co_filename
 
 
 def _task_label(task: asyncio.Task[Any]) -> str:
@@ -208,9 +218,11 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         self.label = rec.label
 
     def send(self, value: Any) -> Any:
+        __tracebackhide__ = True  # IPython shows the learner's frames, not the proxy's
         return self._step(self._coro.send, value)
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        __tracebackhide__ = True
         if val is None and tb is None:
             return self._step(self._coro.throw, typ)
         return self._step(lambda v: self._coro.throw(typ, val, tb), None)
@@ -222,28 +234,29 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         return self._coro.__await__()
 
     def _step(self, advance: Callable[[Any], Any], value: Any) -> Any:
+        __tracebackhide__ = True
         rec, now = self._record, self._recorder.now()
         if rec.started is None:
             rec.started = now
         self._close_suspension(now)
+        mark = len(rec.intervals)  # what this step adds from here on: blocked intervals
         outer, self._recorder.current = self._recorder.current, rec
         try:
             yielded = advance(value)
         except StopIteration:
-            self._finish("done", now)
+            self._finish("done", now, mark)
             raise
         except asyncio.CancelledError:
-            self._finish("cancelled", now)
+            self._finish("cancelled", now, mark)
             raise
         except BaseException:
-            self._finish("failed", now)
+            self._finish("failed", now, mark)
             raise
         finally:
             self._recorder.current = outer
-        self._close_running(now)
-        self._suspended = classify(self._coro, yielded, self._recorder.is_thread_future)
-        self._suspended = Interval(self._suspended.kind, self._recorder.now(), 0.0,
-                                   self._suspended.detail)
+        self._close_running(now, mark)
+        kind, detail = classify(self._coro, yielded, self._recorder.is_thread_future)
+        self._suspended = Interval(kind, self._recorder.now(), 0.0, detail)
         return yielded
 
     def waiting_on(self) -> str:
@@ -256,23 +269,28 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         if now > s.start:
             self._record.intervals.append(Interval(s.kind, s.start, now, s.detail))
 
-    def _close_running(self, began: float) -> None:
-        now = self._recorder.now()
-        blocked = [i for i in self._record.intervals if i.kind == "blocked" and i.start >= began]
+    def _close_running(self, began: float, mark: int) -> None:
+        """Record the step that began at ``began`` as running, around its blocked intervals."""
+        now, intervals = self._recorder.now(), self._record.intervals
+        if now == began and len(intervals) == mark:
+            return  # the usual virtual-time step: no time passed
+        blocked = intervals[mark:]
+        del intervals[mark:]
         cursor = began
-        for b in blocked:
+        for b in sorted(blocked, key=lambda i: (i.start, i.end)):
             if b.start > cursor:
-                self._record.intervals.append(Interval("running", cursor, b.start))
+                intervals.append(Interval("running", cursor, b.start))
+            intervals.append(b)
             cursor = max(cursor, b.end)
         if now > cursor:
-            self._record.intervals.append(Interval("running", cursor, now))
-        self._record.intervals.sort(key=lambda i: (i.start, i.end))
+            intervals.append(Interval("running", cursor, now))
 
-    def _finish(self, state: Literal["done", "failed", "cancelled"], began: float) -> None:
+    def _finish(self, state: Literal["done", "failed", "cancelled"], began: float,
+                mark: int) -> None:
         rec = self._record
         rec.ended = self._recorder.now()
         rec.state = state
-        self._close_running(began)
+        self._close_running(began, mark)
 
     # What asyncio and inspect read from a coroutine, delegated so Task reprs stay informative.
     @property
@@ -337,7 +355,7 @@ class Recorder:
         loop.set_task_factory(self._previous_factory)
 
     def _factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
-        if isinstance(coro, types.CoroutineType):
+        if isinstance(coro, types.CoroutineType) and not _third_party(coro):
             name, label = label_of(coro)
             rec = TaskRecord(label=label, name=name, created=self.now())
             self.tasks.append(rec)
@@ -391,3 +409,6 @@ def _shifted(rec: TaskRecord, shift: float) -> TaskRecord:
         intervals=[Interval(i.kind, i.start - shift, i.end - shift, i.detail)
                    for i in rec.intervals],
     )
+
+
+_COROUTINES = (types.CoroutineType, _Traced)

@@ -117,6 +117,7 @@ def run_virtual(main: Callable[..., Any] | Coroutine[Any, Any, Any], *args: Any,
     >>> run_virtual(main).elapsed
     3.0
     """
+    __tracebackhide__ = True  # IPython shows the learner's frames, not these
     if _loop_running_here():
         box: dict[str, Any] = {}
 
@@ -149,6 +150,7 @@ def _loop_running_here() -> bool:
 
 def _run_here(main: Any, args: tuple[Any, ...], kwargs: dict[str, Any], limit: float,
               max_steps: int, thorough: bool) -> Run:
+    __tracebackhide__ = True
     loop = VirtualEventLoop(limit=limit, max_steps=max_steps)
     recorder = Recorder(loop.time, loop.is_thread_future)
     recorder.install(loop)
