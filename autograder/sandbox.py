@@ -419,7 +419,7 @@ class _Sandbox:
         self.scratch = Path(self.tmp.name) / "home"
         self.scratch.mkdir(mode=0o755)
         os.chmod(self.scratch, 0o755)  # the runner (no CAP_DAC_*) enters it to start the kernel
-        program = _seccomp_program()
+        program, base = _seccomp_program(), _uid_base()
         with tempfile.TemporaryFile(dir=self.tmp.name) as filt:
             filt.write(program or b"")
             filt.seek(0)
@@ -433,8 +433,12 @@ class _Sandbox:
                 start_new_session=True,
                 pass_fds=(fd,) if fd is not None else (),
             )
-        self.uid = _uid_base() + self.proc.pid  # unique while this bwrap runs
-        os.lchown(self.scratch, self.uid, self.uid)
+        self.uid = base + self.proc.pid  # unique while this bwrap runs
+        try:
+            os.lchown(self.scratch, self.uid, self.uid)
+        except OSError:
+            self.discard()
+            raise
         self.events: list[dict[str, Any]] = []
         self.problem: list[str] = []
         self.tail = bytearray()
