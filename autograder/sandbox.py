@@ -17,7 +17,9 @@ Design. ``bwrap`` starts ``_sandbox_runner.py`` (bound in read-only on its own) 
   else of the host: not the course directory (``source/``, ``release/``, ``autograder/``,
   ``submitted/``, ``autograded/``, ``gradebook.db``), not ``/root``, ``/home``, ``/work``;
 - a fresh scratch folder (host temp dir, deleted afterwards) at ``/home/learner``: the kernel's
-  cwd, HOME and TMPDIR and, with a small private ``/dev/shm``, its only writable place;
+  cwd, HOME and TMPDIR and, with a small private ``/dev/shm``, its only writable place; it
+  starts with ``extra_files`` and a copy of matplotlib's font list (built once per process from
+  a clean HOME; with the read-only system fontconfig cache a first plot costs no font scan);
 - its own network namespace (only ``lo``: the runner talks to its kernel over loopback TCP, so
   both live in the sandbox), pid namespace (when the runner ends, bwrap's pid 1 ends and the
   kernel takes every process it started with it), ipc and uts namespaces, a new session.
@@ -235,6 +237,9 @@ def _system_binds() -> list[str]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
+    if os.path.isdir("/var/cache/fontconfig"):  # system font cache: fc-list need not rebuild it
+        args += [*_parents("/var/cache/fontconfig")]
+        args += ["--ro-bind", "/var/cache/fontconfig", "/var/cache/fontconfig"]
     for name in ETC_ALLOWLIST:
         if os.path.exists(f"/etc/{name}"):
             args += [*_parents(f"/etc/{name}"), "--ro-bind", f"/etc/{name}", f"/etc/{name}"]
@@ -436,6 +441,11 @@ class _Sandbox:
         self.uid = base + self.proc.pid  # unique while this bwrap runs
         try:
             os.lchown(self.scratch, self.uid, self.uid)
+            fonts = _font_cache()
+            if fonts is not None:
+                _write_files(
+                    self.scratch, {f".cache/matplotlib/{fonts.name}": fonts.read_bytes()}, self.uid
+                )
         except OSError:
             self.discard()
             raise
@@ -513,6 +523,23 @@ class _Sandbox:
             while chunk := stderr.read1(65536):
                 self.tail.extend(chunk)
                 del self.tail[:-8192]
+
+
+@functools.lru_cache(maxsize=1)
+def _font_cache() -> Path | None:
+    """matplotlib's font list, built once per process from a clean HOME (trusted, not learner
+    made): each sandbox gets a copy, so a first plot does not spend ~0.5 s scanning fonts."""
+    home = Path(tempfile.mkdtemp(prefix="asyncourse-fonts-"))
+    atexit.register(shutil.rmtree, home, True)
+    env = {"HOME": str(home), "MPLCONFIGDIR": str(home), "PATH": _sandbox_path()}
+    try:
+        subprocess.run(
+            [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+            env=env, capture_output=True, timeout=120, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next(iter(sorted(home.glob("fontlist-*.json"))), None)
 
 
 _spare: _Sandbox | None = None
