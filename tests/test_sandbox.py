@@ -100,6 +100,7 @@ r = {
     "write_scratch": attempt(lambda: open("mine.txt", "w").write("x")),
     "nested_root": subprocess.run(["unshare", "-U", "-r", "id"], capture_output=True).returncode,
     "uid": os.getuid(),
+    "proxies": sorted(k for k in os.environ if "proxy" in k.lower()),
 }
 print(json.dumps(r))
 """
@@ -175,6 +176,7 @@ def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones() ->
     data, seed_hash, backend, home = text(ex, 4).split()
     assert (data, backend, home) == ("hello", "Agg", "True")
     assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
+    nbformat.validate(ex.notebook)
     seed0 = subprocess.run(
         [sys.executable, "-c", "print(hash('a'))"],
         env={"PYTHONHASHSEED": "0"},
@@ -209,6 +211,7 @@ def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
     assert r["write_scratch"] == "ok"
     assert r["nested_root"] != 0  # seccomp: no user namespace, so no nested "root"
     assert r["uid"] != 0
+    assert r["proxies"] == []
     assert (REPO / "pyproject.toml").read_bytes() == PYPROJECT
 
 
@@ -235,6 +238,7 @@ def test_kernel_exit_and_sigkill_are_reported_with_the_cell() -> None:
     assert ex.reason == "the kernel died (exit code 1) in cell 2"
     assert text(ex, 1) == "a\n"
     assert text(ex, 3).startswith("NotRun: not run: the kernel died")  # never an empty "pass"
+    nbformat.validate(ex.notebook)
 
     ex = run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "1")
     assert ex.outcome == "kernel-died"
