@@ -264,6 +264,7 @@ class Runner:
             startup_timeout=max(1, int(min(60.0, float(self.limits["total_timeout"])))),
             iopub_timeout=2,
             record_timing=False,
+            coalesce_streams=True,  # one stdout text per cell, \r and \b applied: stable feedback
             store_widget_state=False,
         )
         stderr = open(os.path.join(PRIVATE, "kernel.err"), "wb")  # noqa: SIM115
