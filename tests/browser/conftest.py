@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
 # What the course copy needs: the lectures, the assignments and nbgrader's config.
 COURSE_ENTRIES = ["notebooks", "source", "release", "nbgrader_config.py"]
 COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
+_T0 = time.monotonic()  # when this pytest process imported the fixtures
 START_TIMEOUT = 90.0  # seconds for JupyterLab to answer /api/status on a busy 2-core machine
 # JupyterLab user settings for the test run: no "fetch news?" toast over the page, and every
 # cell attached to the DOM so outputs of cells below the fold can be inspected.
@@ -123,7 +124,13 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
+    """test-artifacts/browser/, without the files of earlier runs (another xdist worker's files
+    of this run are newer than this process and stay)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    started = time.time() - time.monotonic() + _T0
+    for old in ARTIFACTS.iterdir():
+        if old.is_file() and old.stat().st_mtime < started:
+            old.unlink(missing_ok=True)
     return ARTIFACTS
 
 
@@ -226,7 +233,8 @@ def lab(course: Path, tmp_path_factory: pytest.TempPathFactory, artifacts: Path)
         yield lab
     finally:
         _stop(lab)
-        shutil.copy2(log, artifacts / "jupyterlab.log")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        shutil.copy2(log, artifacts / f"jupyterlab-{worker}.log")
 
 
 @pytest.fixture(scope="session")

@@ -2,24 +2,25 @@
 
 1. A learner opens a lecture, runs every cell (Run > Run All Cells) and sees no error and the
    timeline plots drawn.
-2. A learner types a sequential `fetch_all` into problem set 1, presses nbgrader's Validate button
-   and reads why it fails (the calls ran one after another); then types a concurrent one and
-   Validate says the notebook passes.
+2. A learner types a sequential `fetch_all` into the problem set that asks for it, presses
+   nbgrader's Validate button and reads why it fails (the calls ran one after another); then types
+   a concurrent one, Validate says the notebook passes, and Run All shows it with no error.
 3. The instructor sees the course's assignments in the formgrader and releases one; the learner's
-   Assignment List then loads without error and lists it.
+   Assignment List then loads without error, lists it, and Fetch downloads it.
 
 Every step leaves a screenshot in test-artifacts/browser/. Fixtures: tests/browser/conftest.py.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import secrets
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -36,7 +37,8 @@ VALIDATE_TIMEOUT = 120_000  # ms: nbgrader restarts a kernel and runs the whole 
 PLOT_CALL = re.compile(r"\bplot_timeline\(|\bplot_comparison\(|\.plot\(")
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
-# Problem set 1, Part A, as a learner would type it (each body is one line, so the editor's
+QUESTION = "fetch_all"  # grade_id of the solution cell the learner types (in whichever assignment)
+# Its answers as a learner would type them (each body is one line, so the editor's
 # auto-indent never has to be undone).
 SEQUENTIAL_FETCH_ALL = (
     "async def fetch_all(delays: list[float]) -> list[float]:\n"
@@ -95,9 +97,13 @@ def open_notebook(page: Page, lab: Lab, path: str) -> Locator:
         .first
     ).to_be_visible()
     expect(panel).to_have_count(1)
-    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible(
-        timeout=KERNEL_TIMEOUT
+    # The toolbar's indicator says "idle" before any kernel exists; the status bar names the
+    # kernel once it is connected ("Python 3 (ipykernel) | Idle", not "No Kernel | ...").
+    kernel_status = page.locator("#jp-main-statusbar").get_by_text(
+        re.compile(r"^(?!No Kernel).+ \| Idle$")
     )
+    expect(kernel_status).to_be_visible(timeout=KERNEL_TIMEOUT)
+    expect(panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_be_visible()
     return panel
 
 
@@ -106,20 +112,50 @@ def run_menu(page: Page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
-def wait_until_ran(page: Page, panel: Locator) -> None:
-    """Wait until no cell is queued or running and the kernel is idle (never a fixed sleep)."""
+def wait_until_ran(page: Page, panel: Locator, may_raise: list[bool]) -> None:
+    """Wait until Run All is over: every code cell numbered, or an error stopped the run.
+
+    JupyterLab runs the cells one after another and a queued cell still shows `[ ]:`, so "no
+    `[*]` and the kernel idle" also holds between two cells; the run is over only when no cell is
+    left to run, or the last cell that ran wrote an error (without the raises-exception tag,
+    which lets Run All go on) and so stopped it. `may_raise[k]`: the k-th code cell's tag.
+    """
     page.wait_for_function(
-        """panel => {
-            const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                .map(p => p.textContent.trim());
+        """([panel, mayRaise]) => {
+            const cells = [...panel.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+            const prompts = cells.map(
+                c => c.querySelector('.jp-InputArea-prompt')?.textContent.trim() ?? '');
             const status = panel.querySelector('.jp-Notebook-ExecutionIndicator')
                 ?.getAttribute('data-status');
-            return prompts.length > 0 && /^\\[\\d+\\]:$/.test(prompts[0])
-                && !prompts.some(p => p.includes('*')) && status === 'idle';
+            if (status !== 'idle' || prompts.some(p => p.includes('*'))) return false;
+            const next = prompts.findIndex(p => !/^\\[\\d+\\]:$/.test(p));
+            if (next === -1) return true;
+            if (next === 0) return false;
+            const last = cells[next - 1];
+            const stderr = 'application/vnd.jupyter.stderr';
+            return !mayRaise[next - 1]
+                && last.querySelector(`.jp-OutputArea-output[data-mime-type="${stderr}"]`) !== null;
         }""",
-        arg=panel.element_handle(),
+        arg=[panel.element_handle(), may_raise],
         timeout=RUN_ALL_TIMEOUT,
     )
+
+
+def draws_timeline(code: str) -> bool:
+    """Does the cell itself draw (a plot call outside any def), so its output must show it?"""
+    try:
+        tree = compile(code, "<cell>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except SyntaxError:
+        return bool(PLOT_CALL.search(code))
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call) and PLOT_CALL.search(ast.unparse(node.func) + "("):
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]) -> list[int]:
@@ -138,7 +174,8 @@ def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]
     except AssertionError:
         dialogs = page.locator(".jp-Dialog").all_inner_texts()
         raise AssertionError(f"Run All Cells ran nothing (dialogs open: {dialogs})") from None
-    wait_until_ran(page, panel)
+    code = [c for c in cells if c["cell_type"] == "code"]
+    wait_until_ran(page, panel, ["raises-exception" in tags(c) for c in code])
 
     problems, plotted = [], []
     for i, cell in enumerate(cells):
@@ -155,7 +192,7 @@ def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]
                 problems.append(f"cell {i} is tagged raises-exception but showed no error")
         elif errors.count():
             problems.append(f"cell {i} wrote an error:\n{errors.first.inner_text()[:800]}")
-        elif PLOT_CALL.search(source(cell)):
+        elif draws_timeline(source(cell)):
             plotted.append(i)
             if dom.locator(".jp-OutputArea-output img").count() == 0:
                 hint = ""
@@ -173,8 +210,10 @@ def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]
     broken = [n for n, (w, h) in enumerate(sizes) if not (w > 0 and h > 0)]
     if broken:
         problems.append(f"output images {broken} did not render (natural size 0)")
-    if plotted:  # the screenshot shows the first timeline (or where it should be)
-        dom_cells.nth(plotted[0]).scroll_into_view_if_needed()
+    # The screenshot shows the first problem, else the first timeline.
+    first = int(problems[0].split()[1]) if problems else plotted[0] if plotted else None
+    if first is not None:
+        dom_cells.nth(first).scroll_into_view_if_needed()
     assert not problems, "after Run All Cells in JupyterLab:\n" + "\n".join(problems)
     return plotted
 
@@ -189,7 +228,7 @@ def test_lecture_runs_all_cells_without_errors(
         plotted = run_all_and_check(page, panel, cells)
     finally:
         shot(page, artifacts, f"1-lecture-{Path(path).stem}-ran")
-    if any(PLOT_CALL.search(source(c)) for c in cells if c["cell_type"] == "code"):
+    if any(draws_timeline(source(c)) for c in cells if c["cell_type"] == "code"):
         assert plotted, f"{path} draws timelines only in cells tagged raises-exception"
 
 
@@ -224,19 +263,51 @@ def close_dialog(page: Page) -> None:
     expect(page.locator(".jp-Dialog")).to_have_count(0)
 
 
-def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifacts: Path) -> None:
-    released = lab.root / "release" / "ps1" / "ps1.ipynb"
-    cells = read_notebook(released)
-    learner = lab.root / "learner" / "ps1"
-    learner.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(released, learner / "ps1.ipynb")
-    answer = next(
-        i for i, c in enumerate(cells)
-        if c["cell_type"] == "code" and "def fetch_all" in source(c)
-        and "NotImplementedError" in source(c)
-    )  # fmt: skip
+def solution_cells(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> source of the notebook's solution cells."""
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
-    panel = open_notebook(page, lab, "learner/ps1/ps1.ipynb")
+
+def learner_copy(root: Path, question: str) -> tuple[str, Path, int]:
+    """The released assignment holding `question`, copied into root/learner/ as a learner who
+    answered every other question (with the instructor's reference solutions) would have it.
+
+    Returns (assignment, notebook path relative to root, index of the `question` cell).
+    """
+    for source_nb in sorted((root / "source").glob("*/*.ipynb")):
+        references = solution_cells(nbformat.read(source_nb, as_version=4))
+        if question in references:
+            break
+    else:
+        raise AssertionError(f"no source/<assignment>/*.ipynb has a solution cell {question!r}")
+    assignment = source_nb.parent.name
+    released = root / "release" / assignment / source_nb.name
+    assert released.is_file(), f"{released.relative_to(root)} is missing: run `make release`"
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id != question:
+            cell.source = references[grade_id]
+    target = root / "learner" / assignment / released.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    index = next(
+        i for i, c in enumerate(nb.cells)
+        if c.metadata.get("nbgrader", {}).get("grade_id") == question
+    )  # fmt: skip
+    return assignment, target.relative_to(root), index
+
+
+def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifacts: Path) -> None:
+    assignment, path, answer = learner_copy(lab.root, QUESTION)
+    cells = read_notebook(lab.root / path)
+    assert "NotImplementedError" in source(cells[answer]), "the released answer cell is a stub"
+
+    panel = open_notebook(page, lab, str(path))
     cell = panel.locator(".jp-Notebook .jp-Cell").nth(answer)
 
     set_cell_text(page, cell, SEQUENTIAL_FETCH_ALL)
@@ -245,9 +316,8 @@ def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifac
     # The results are right (that test passes): only the concurrency test fails, naming the
     # mistake in the learner's words.
     expect(failed.get_by_text("The following cell failed:")).to_have_count(1)
-    expect(failed).to_contain_text("expect_elapsed")
     expect(failed).to_contain_text("one after another")
-    shot(page, artifacts, "2a-learner-validate-sequential-fails")
+    shot(page, artifacts, f"2a-learner-{assignment}-validate-sequential-fails")
     close_dialog(page)
 
     set_cell_text(page, cell, CONCURRENT_FETCH_ALL)
@@ -255,14 +325,14 @@ def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifac
     expect(dialog.locator(".validation-success")).to_have_text(
         "Success! Your notebook passes all the tests."
     )
-    shot(page, artifacts, "2b-learner-validate-concurrent-passes")
+    shot(page, artifacts, f"2b-learner-{assignment}-validate-concurrent-passes")
     close_dialog(page)
 
     # Running the notebook shows the learner's own timeline, with no error.
     try:
         run_all_and_check(page, panel, cells)
     finally:
-        shot(page, artifacts, "2c-learner-run-all-timeline")
+        shot(page, artifacts, f"2c-learner-{assignment}-run-all")
 
 
 def test_instructor_formgrader_and_learner_assignment_list(
