@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,8 +42,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    """Run `cmd`; return (wall seconds, peak RSS in bytes of its whole process tree)."""
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run `cmd`; return (wall seconds, peak RSS in bytes of its whole process tree, CPU seconds
+    of the tree). CPU time does not grow when other work shares the machine; wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -66,9 +69,11 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
     done.set()
     thread.join()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out[-3000:]}")
-    return seconds, peak
+    return seconds, peak, cpu
 
 
 def _rss(p: psutil.Process) -> int:
@@ -117,22 +122,23 @@ def compare(n: int, workers: int | None, keep: bool, modes: list[bool]) -> None:
         floor = floor_seconds(plain_course)
         print(f"{n} submissions, {os.cpu_count()} cores; floor (bare nbclient, fresh kernel): "
               f"{floor:.2f} s per notebook", flush=True)
-        t_plain, m_plain = timed([sys.executable, "-m", "nbgrader", "autograde",
-                                  fakeclass.ASSIGNMENT], plain)
-        print(f"nbgrader autograde (sequential): {t_plain:7.1f} s  {n / t_plain:5.2f} sub/s  "
-              f"{t_plain / n:.3f} s/sub  peak {m_plain / 2**20:.0f} MB", flush=True)
+        t_plain, m_plain, c_plain = timed([sys.executable, "-m", "nbgrader", "autograde",
+                                           fakeclass.ASSIGNMENT], plain)
+        print(f"{'nbgrader autograde (sequential):':<32} {t_plain:7.1f} s  "
+              f"{n / t_plain:5.2f} sub/s  {t_plain / n:.3f} s/sub  CPU {c_plain / n:.2f} s/sub  "
+              f"peak {m_plain / 2**20:.0f} MB", flush=True)
         a = scores(plain)
         for sandbox in modes:
             fast = tmp / _label(sandbox)
-            t_fast, m_fast = timed(grade_cmd(workers, sandbox), fast)
+            t_fast, m_fast, c_fast = timed(grade_cmd(workers, sandbox), fast)
             print(f"{'autograder grade, ' + _label(sandbox) + ':':<32} {t_fast:7.1f} s  "
-                  f"{n / t_fast:5.2f} sub/s  {t_fast / n:.3f} s/sub  "
+                  f"{n / t_fast:5.2f} sub/s  {t_fast / n:.3f} s/sub  CPU {c_fast / n:.2f} s/sub  "
                   f"peak {m_fast / 2**20:.0f} MB", flush=True)
             b = scores(fast)
             same = a == b
-            print(f"  ratio {t_plain / t_fast:.2f}x; per submission {t_fast / n:.3f} s = "
-                  f"{t_fast / n / floor:.2f} x the floor ({floor:.2f} s); grades identical: "
-                  f"{same}", flush=True)
+            print(f"  ratio {t_plain / t_fast:.2f}x wall, {c_plain / c_fast:.2f}x CPU; "
+                  f"per submission {t_fast / n:.3f} s = {t_fast / n / floor:.2f} x the floor "
+                  f"({floor:.2f} s); grades identical: {same}", flush=True)
             if not same:
                 diff = [s for s in sorted(set(a) | set(b)) if a.get(s) != b.get(s)]
                 print("differ:", {s: (a.get(s), b.get(s)) for s in diff[:10]})
@@ -149,14 +155,14 @@ def _label(sandbox: bool) -> str:
 
 
 def sizes(ns: list[int], workers: int | None, sandbox: bool) -> None:
-    print(f"{'N':>6} {'wall s':>8} {'sub/s':>7} {'s/sub':>7} {'peak MB':>8}")
+    print(f"{'N':>6} {'wall s':>8} {'sub/s':>7} {'s/sub':>7} {'CPU/sub':>7} {'peak MB':>8}")
     for n in ns:
         tmp = Path(tempfile.mkdtemp(prefix="grade-bench-"))
         try:
             course = make_class(tmp / "class", n)
-            seconds, peak = timed(grade_cmd(workers, sandbox), course.root)
+            seconds, peak, cpu = timed(grade_cmd(workers, sandbox), course.root)
             print(f"{n:6d} {seconds:8.1f} {n / seconds:7.2f} {seconds / n:7.3f} "
-                  f"{peak / 2**20:8.0f}", flush=True)
+                  f"{cpu / n:7.2f} {peak / 2**20:8.0f}", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
