@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from nbformat.validator import MissingIDFieldWarning
 from sqlalchemy.exc import SAWarning
 
+from autograder import scan
 from autograder.grading import export, jobs
 from autograder.grading.collect import STUDENT_ID, Submission, collect
 from autograder.grading.feedback import annotate
@@ -66,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
                         "LMS download of <student>.ipynb / <student>.zip / <student>_*.zip "
                         "(default: the course's submitted/)")
     p.add_argument("--workers", type=int, default=None,
-                   help="parallel kernels on this machine (default: number of cores)")
+                   help="notebooks run at once on this machine (default: twice the cores: "
+                        "notebooks spend much of their time waiting, not computing)")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address (tcp://host:8786): run the jobs on its workers")
     p.add_argument("--csv", type=Path, default=None,
@@ -100,7 +102,7 @@ def _executor(workers: int | None, scheduler: str | None,
         client = Client(scheduler)
         slots = sum(client.nthreads().values()) or 1
         return client.get_executor(pure=False), slots, client
-    n = workers or os.cpu_count() or 1
+    n = workers or 2 * (os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                initializer=jobs.warm_worker, initargs=(use_sandbox,))
     return pool, n, None
@@ -192,6 +194,7 @@ def _prepared(book: Any, state: Any, todo: list[Submission], use_sandbox: bool,
                                f"be graded ({_first_line(err)})")
             else:
                 prepared.job = dataclasses.replace(prepared.job, sandbox=use_sandbox)
+                scan.mark(book, prepared)  # static scan: tampering is graded, and reviewed
                 yield prepared
                 continue
         _with_retries(lambda sub=sub: _record_problem(book, state, sub))
@@ -241,6 +244,7 @@ def _run(book: Any, state: Any, todo: list[Submission], use_sandbox: bool,
                 state.add({"student": result.student, "key": key,
                            "outcome": result.outcome, "reason": _reason(result, prepared),
                            "mistakes": mistakes, "seconds": round(result.seconds, 3),
+                           "review": scan.flagged(prepared.notes),
                            "worker": result.worker, "at": time.time()})
                 report.graded.append(result.student)
                 bar.update(1)
