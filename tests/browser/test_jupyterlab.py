@@ -328,9 +328,19 @@ def test_learner_validates_wrong_then_right_answer(page: Page, lab: Lab, artifac
     shot(page, artifacts, f"2b-learner-{assignment}-validate-concurrent-passes")
     close_dialog(page)
 
-    # Running the notebook shows the learner's own timeline, with no error.
+    # Running the notebook shows no error, and the learner's own timeline under the answer
+    # (before the next question).
     try:
         run_all_and_check(page, panel, cells)
+        after = [
+            i for i in range(answer + 1, len(cells))
+            if cells[i].get("metadata", {}).get("nbgrader", {}).get("solution")  # type: ignore[union-attr]
+        ]  # fmt: skip
+        stop = after[0] if after else len(cells)
+        dom_cells = panel.locator(".jp-Notebook .jp-Cell")
+        drawn = [i for i in range(answer + 1, stop) if dom_cells.nth(i).locator("img").count()]
+        assert drawn, f"no timeline is drawn between the {QUESTION} answer and the next question"
+        dom_cells.nth(drawn[0]).locator("img").first.scroll_into_view_if_needed()
     finally:
         shot(page, artifacts, f"2c-learner-{assignment}-run-all")
 
