@@ -1,0 +1,7 @@
+# expect: 0
+# mistake: awaits temperature twice (once to check it, once to convert), so it takes twice as long
+# feedback: took 2.0 virtual seconds
+async def fahrenheit(city: str) -> float:
+    if await temperature(city) is None:
+        return 0.0
+    return await temperature(city) * 9 / 5 + 32
