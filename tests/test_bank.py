@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,27 +221,66 @@ class Graded:
     shape: Layout
     bank: list[Entry]
     results: dict[str, Result]
+    log: str = ""  # what nbgrader autograde printed
+
+    def graded(self, student: str, assignment: str) -> bool:
+        return (self.course.root / "autograded" / student / assignment).is_dir()
 
 
 _GRADED: dict[str, Graded] = {}
+_BROKEN: dict[str, Exception] = {}
 
 
 def graded(assignment: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     """Autograde every bank entry of ``assignment`` once per test session (and xdist worker)."""
-    if assignment not in _GRADED:
-        shape = layout(assignment)
-        bank = entries(assignment)
-        course = Course.create(tmp_path_factory.mktemp(f"bank-{assignment}") / "course",
-                               [assignment])
-        release = course.release_notebook(assignment)
-        course.submit(RELEASE_STUDENT, assignment, release)
-        course.submit(REFERENCE_STUDENT, assignment, fill_in(release, shape.solutions))
-        for e in bank:
-            course.submit(e.student, assignment,
-                          fill_in(release, {**shape.solutions, e.question: e.source}))
-        course.autograde(assignment)
-        _GRADED[assignment] = Graded(course, shape, bank, course.results(assignment))
+    if assignment in _BROKEN:
+        pytest.fail(f"grading the bank of {assignment} failed earlier: {_BROKEN[assignment]!r}")
+    try:
+        return _GRADED[assignment] if assignment in _GRADED else _grade(assignment,
+                                                                         tmp_path_factory)
+    except Exception as exc:
+        _BROKEN[assignment] = exc
+        raise
+
+
+def autograde_some(course: Course, assignment: str, students: list[str], everyone: list[str],
+                   *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``nbgrader autograde`` for several ``students`` of ``everyone`` in one run.
+
+    nbgrader's ``--student`` takes a single id (so ``Course.autograde`` with several fails with
+    "student_id only accepts one value"): exclude all the others instead.
+    """
+    others = [s for s in everyone if s not in students]
+    args = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+    return course.nbgrader("autograde", assignment, "--force", *args, check=check)
+
+
+def _grade(assignment: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """One `nbgrader autograde` of the untouched release, the reference and every entry."""
+    shape = layout(assignment)
+    bank = entries(assignment)
+    course = Course.create(tmp_path_factory.mktemp(f"bank-{assignment}") / "course",
+                           [assignment])
+    release = course.release_notebook(assignment)
+    course.submit(RELEASE_STUDENT, assignment, release)
+    course.submit(REFERENCE_STUDENT, assignment, fill_in(release, shape.solutions))
+    for e in bank:
+        course.submit(e.student, assignment,
+                      fill_in(release, {**shape.solutions, e.question: e.source}))
+    done = course.autograde(assignment, check=False)
+    log = done.stdout + done.stderr
+    # nbgrader skips a submission whose kernel failed to start or timed out (it happens on an
+    # overloaded machine) and exits non-zero: grade those once more, alone. A submission that
+    # fails again is reported as "not graded" with nbgrader's log.
+    everyone = [RELEASE_STUDENT, REFERENCE_STUDENT, *(e.student for e in bank)]
+    missing = [s for s in everyone if not (course.root / "autograded" / s / assignment).is_dir()]
+    if missing:
+        again = autograde_some(course, assignment, missing, everyone, check=False)
+        log += again.stdout + again.stderr
+    _GRADED[assignment] = Graded(course, shape, bank, course.results(assignment), log)
     return _GRADED[assignment]
+
+
 
 
 @dataclass(frozen=True)
@@ -258,8 +298,11 @@ class Row:
 def check(entry: Entry, run: Graded) -> Row:
     """Grade one entry against its header."""
     result = run.results.get(entry.student)
-    if result is None:
-        return Row(entry, "-", "not graded: nbgrader produced no score")
+    if result is None or not run.graded(entry.student, entry.assignment):
+        errors = [line for line in run.log.splitlines()
+                  if entry.student in line and ("ERROR" in line or "rror" in line)]
+        return Row(entry, "-", f"not graded: nbgrader failed on it {errors[-3:]}",
+                   lost_points=False)
     cells = scoring_cells(entry, run.shape)
     missing = [c for c in cells if c not in result.grades]
     if missing:
@@ -323,6 +366,7 @@ def test_untouched_release_scores_nothing(
     assignment: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     run = graded(assignment, tmp_path_factory)
+    assert run.graded(RELEASE_STUDENT, assignment), f"nbgrader failed:\n{run.log[-3000:]}"
     result = run.results[RELEASE_STUDENT]
     scored = {k: v for k, v in result.grades.items() if v.score}
     assert not scored, f"the untouched student version of {assignment} scores points: {scored}"
@@ -335,6 +379,7 @@ def test_reference_solution_scores_full_marks(
     assignment: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     run = graded(assignment, tmp_path_factory)
+    assert run.graded(REFERENCE_STUDENT, assignment), f"nbgrader failed:\n{run.log[-3000:]}"
     assert run.results[REFERENCE_STUDENT].full_marks, run.results[REFERENCE_STUDENT]
 
 
@@ -356,7 +401,13 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(
         assert phrase.lower() in text.lower(), f"feedback for {wrong} lacks {phrase!r}"
     shown = [line for line in run.shape.visible_test_lines if " ".join(line.split()) in text]
     assert shown, "the feedback shows no visible test line: this check could not see code"
-    leaked = [line for line in run.shape.hidden_lines if " ".join(line.split()) in text]
+    seen = {" ".join(line.split()) for line in wrong.source.splitlines()} | {
+        " ".join(line.split())
+        for cell in nbformat.read(run.course.release_notebook(assignment), as_version=4).cells
+        for line in cell.source.splitlines()}
+    secret = {" ".join(line.split()) for line in run.shape.hidden_lines} - seen
+    assert secret, f"{assignment} has no hidden test line to look for"
+    leaked = sorted(line for line in secret if line in text)
     assert not leaked, f"the feedback for {wrong} shows hidden test lines: {leaked[:5]}"
 
 
@@ -373,7 +424,8 @@ def test_grading_again_gives_the_same_scores(
         mine = [e for e in run.bank if e.question == question and e.correct == bool(index % 2)]
         picked += [e.student for e in mine[:1]]
     first = {s: run.results[s] for s in picked}
-    run.course.autograde(assignment, picked)
+    everyone = [RELEASE_STUDENT, REFERENCE_STUDENT, *(e.student for e in run.bank)]
+    autograde_some(run.course, assignment, picked, everyone)
     again = run.course.results(assignment)
     changed = {s: (first[s], again[s]) for s in picked if again[s] != first[s]}
     assert not changed, f"grading {assignment} again changed scores: {changed}"
