@@ -84,11 +84,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from autograder.grading.gradebook import CourseError
+
     args = parser().parse_args(argv)
-    report = grade(args.course, args.assignment, submissions=args.submissions,
-                   workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
-                   force=args.force, feedback=args.feedback, sandbox=not args.no_sandbox,
-                   progress=not args.quiet)
+    if args.workers is not None and args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        report = grade(args.course, args.assignment, submissions=args.submissions,
+                       workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
+                       force=args.force, feedback=args.feedback, sandbox=not args.no_sandbox,
+                       progress=not args.quiet)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(report.text)
     return 130 if report.interrupted else 0
 
