@@ -14,6 +14,7 @@ and knows nothing about starting a Jupyter server; everything else is Playwright
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -117,6 +118,13 @@ class Lab:
             body = resp.read()
         return json.loads(body) if body else None
 
+    def shutdown_kernels(self) -> None:
+        """Stop the kernels the test's notebooks started (they would idle until the end)."""
+        with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
+            kernels = self.api("api/kernels")
+            for kernel in kernels if isinstance(kernels, list) else []:
+                self.api(f"api/kernels/{kernel['id']}", method="DELETE", timeout=30)
+
     def log_tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
@@ -145,6 +153,13 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
         elif src.exists():
             shutil.copy2(src, root / name)
     return root
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when pytest dies, even by SIGKILL (Linux), so a
+    killed test run leaves no JupyterLab behind (its SIGTERM handler stops the kernels)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _jupyter_env(home: Path) -> dict[str, str]:
@@ -211,7 +226,7 @@ def lab(course: Path, tmp_path_factory: pytest.TempPathFactory, artifacts: Path)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd, cwd=course, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
     lab = Lab(f"http://127.0.0.1:{port}", token, course, log, proc)
     try:
@@ -282,3 +297,4 @@ def page(browser, lab: Lab, artifacts: Path, request: pytest.FixtureRequest):  #
             if errors:
                 (artifacts / f"FAILED-{name}.pageerrors.txt").write_text("\n".join(errors))
         context.close()
+        lab.shutdown_kernels()
