@@ -525,10 +525,18 @@ class _Sandbox:
                 del self.tail[:-8192]
 
 
-@functools.lru_cache(maxsize=1)
+_font_lock = threading.Lock()
+
+
 def _font_cache() -> Path | None:
     """matplotlib's font list, built once per process from a clean HOME (trusted, not learner
     made): each sandbox gets a copy, so a first plot does not spend ~0.5 s scanning fonts."""
+    with _font_lock:  # threads starting sandboxes together build it once
+        return _build_font_cache()
+
+
+@functools.lru_cache(maxsize=1)
+def _build_font_cache() -> Path | None:
     home = Path(tempfile.mkdtemp(prefix="asyncourse-fonts-"))
     atexit.register(shutil.rmtree, home, True)
     env = {"HOME": str(home), "MPLCONFIGDIR": str(home), "PATH": _sandbox_path()}
