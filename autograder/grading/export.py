@@ -30,6 +30,8 @@ def rows(assignment: str, grade_ids: list[str], scores: dict[str, dict[str, Any]
         for gid in grade_ids:
             row[gid] = _num(questions.get(gid))
         row["status"] = STATUS.get(rec.get("outcome", ""), "graded by nbgrader")
+        if rec.get("review") and rec.get("outcome") in ("ok", "timeout"):
+            row["status"] = "review"  # graded, but the scan saw tampering: check it by hand
         if got.get("needs_manual_grade"):
             row["status"] += " (needs manual grading)"
         row["reason"] = rec.get("reason", "")
@@ -88,6 +90,11 @@ def summary(table: list[dict[str, Any]], max_points: dict[str, float],
         lines.append(f"\nCould not be graded ({len(bad)}, scored 0):")
         for r in bad:
             lines.append(f"  {r['student_id']}: {r['reason']}")
+    review = [r for r in table if records.get(r["student_id"], {}).get("review")]
+    if review:
+        lines.append(f"\nMarked for review ({len(review)}, graded as usual; check by hand):")
+        lines.extend(f"  {r['student_id']}: {records[r['student_id']]['review'][:160]}"
+                     for r in review)
     timed = [r for r in table if records.get(r["student_id"], {}).get("outcome") == "timeout"]
     if timed:
         lines.append(f"\nA cell timed out ({len(timed)}):")

@@ -36,7 +36,7 @@ from nbgrader.utils import is_grade
 from autograder.grading.collect import Submission
 from autograder.grading.jobs import Job, JobResult
 
-GRADER_VERSION = "1"  # bump when grading changes in a way that should regrade everyone
+GRADER_VERSION = "2"  # bump when grading changes in a way that should regrade everyone
 
 
 _engines: dict[str, Any] = {}
