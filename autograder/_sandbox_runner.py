@@ -190,6 +190,7 @@ class Runner:
             "--core=0",
             "--",
             sys.executable,
+            "-P",  # cwd not on sys.path: a submitted asyncourse.py must not replace the package
             "-m",
             "ipykernel_launcher",
             "-f",
