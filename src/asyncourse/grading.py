@@ -17,6 +17,7 @@ import math
 import reprlib
 import sys
 import traceback
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,9 +103,13 @@ def grade(fn: Any, *args: Any, limit: float = 600.0, allow: Iterable[FindingKind
     5.0
     """
     _check_untampered()
+    if getattr(fn, "__globals__", {}).get("asyncio", asyncio) is not asyncio:
+        raise _fail("the name `asyncio` in the notebook is not the asyncio module: grading "
+                    "needs the real one (this submission is marked for review)")
     call = _call_text(fn, args, kwargs)
     try:
-        run = run_virtual(fn, *args, limit=limit, raise_errors=False, thorough=True, **kwargs)
+        with warnings.catch_warnings(record=True):  # a learner's warning on stderr fails the cell
+            run = run_virtual(fn, *args, limit=limit, raise_errors=False, thorough=True, **kwargs)
     except NotImplementedError:
         raise _fail(f"`{call}` is not written yet: it still raises NotImplementedError") from None
     except TypeError as exc:
