@@ -60,6 +60,9 @@ def _check_notebook(path: Path, name: str) -> tuple[str | None, str]:
         where = f" (line {err.lineno}, column {err.colno})" if hasattr(err, "lineno") else ""
         return (f"{name} is not valid JSON{where}: it was probably truncated or edited outside "
                 "Jupyter", digest)
+    if isinstance(raw, dict) and isinstance(raw.get("nbformat"), int) and raw["nbformat"] < 4:
+        return (f"{name} is in an old notebook format (nbformat {raw['nbformat']}): open it in "
+                "JupyterLab, save it and submit again", digest)
     if not isinstance(raw, dict) or "cells" not in raw:
         return f"{name} is JSON but not a Jupyter notebook (it has no cells)", digest
     try:
