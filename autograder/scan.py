@@ -41,6 +41,7 @@ from typing import Any
 import nbformat
 
 REVIEW = "marked for review"
+MODULE_SUFFIXES = (".py", ".pyc", ".pth", ".so", ".pyd")
 # Modules whose attributes a learner must not assign: the tests rely on the real ones.
 GUARDED = ("asyncio", "asyncourse", "builtins", "IPython", "ipykernel", "nbgrader", "warnings",
            "time", "inspect", "gc")
@@ -450,6 +451,10 @@ def mark(book: Any, prepared: Any) -> None:
                                              book.assignment)) / f"{book.notebook_id}.ipynb"
     try:
         note = review(prepared.job.notebook, source)
+        modules = sorted(n for n in prepared.job.extra_files if n.endswith(MODULE_SUFFIXES))
+        if modules:  # the kernel no longer imports them (python -P), but why send them?
+            words = f"the submission adds the Python file(s) {', '.join(modules[:3])}"
+            note = f"{note}, {words}" if note else f"{REVIEW}: {words}"
     except Exception as err:  # never crash the grader: a notebook the scan cannot read is odd
         note = f"{REVIEW}: the grader could not scan its cells ({type(err).__name__})"
     if note:
