@@ -73,6 +73,22 @@ class Prepared:
     notes: list[str]  # learner-facing remarks (e.g. a restored test cell)
 
 
+def _drop_duplicate_ids(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Keep the grading metadata of the last cell of each grade_id, as nbgrader's DeduplicateIds
+    does, but remove it from the others instead of leaving ``{}``, which nbgrader's own metadata
+    check then refuses (a copied cell cost the learner the whole notebook)."""
+    seen: set[str] = set()
+    copied: list[str] = []
+    for cell in reversed(nb.cells):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+            copied.append(str(gid))
+        elif gid:
+            seen.add(gid)
+    return nb, sorted(set(copied))
+
+
 def _restored_cells(nb: nbformat.NotebookNode, notice: str) -> list[str]:
     marker = notice.split("{cell_id}")[0].strip()
     found = []
@@ -208,10 +224,11 @@ class ClassGradebook:
         self.conv.notebooks = [path]
         self.conv.init_assignment(self.assignment, student)
         resources = self._resources(student)
-        text, resources = self.sanitizer.from_notebook_node(nbformat.read(path, as_version=4),
-                                                            resources)
+        submitted, copied = _drop_duplicate_ids(nbformat.read(path, as_version=4))
+        text, resources = self.sanitizer.from_notebook_node(submitted, resources)
         nb = nbformat.reads(text, as_version=4)
-        notes = []
+        notes = [f"the cell `{gid}` appeared more than once (a copied cell?): only its last copy "
+                 "was graded as that cell" for gid in copied]
         notice = self.conv.config.get("OverwriteCells", {}).get(
             "missing_cell_notification", "This cell (id:{cell_id}) was missing")
         for grade_id in _restored_cells(nb, str(notice)):
