@@ -21,6 +21,8 @@ A case is ``cases/<name>.json`` (``name`` becomes the student id)::
       "outputs": {"test_pipeline": [...]},     # outputs stored in the submitted notebook
       "file": "invalid-json" | "nbformat3" | "renamed",  # how the notebook file is written
       "extra_files": {"asyncourse.py": "text"},# more files in the submission folder
+      "caught": "prevented" | "review" | "refused",  # how the grader copes (documentation):
+                # the cheat fails / it is only flagged for a human / it is refused with a reason
       "expect": {
         "score": 8,                 # total the gradebook must hold (max_score is unchanged)
         "questions": {"test_fetch_all_concurrent": 0},   # per graded cell, where it matters
