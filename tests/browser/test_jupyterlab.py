@@ -177,21 +177,21 @@ def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]
     code = [c for c in cells if c["cell_type"] == "code"]
     wait_until_ran(page, panel, ["raises-exception" in tags(c) for c in code])
 
-    problems, plotted = [], []
+    problems: dict[int, str] = {}  # cell index -> what is wrong with it
+    plotted: list[int] = []
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
         dom = dom_cells.nth(i)
         prompt = dom.locator(".jp-InputArea-prompt").inner_text().strip()
-        if not re.fullmatch(r"\[\d+\]:", prompt):
-            problems.append(f"cell {i} did not run (prompt {prompt!r})")
-            continue
         errors = dom.locator(STDERR)
-        if "raises-exception" in tags(cell):
+        if not re.fullmatch(r"\[\d+\]:", prompt):
+            problems[i] = f"did not run (prompt {prompt!r})"
+        elif "raises-exception" in tags(cell):
             if errors.count() == 0:
-                problems.append(f"cell {i} is tagged raises-exception but showed no error")
+                problems[i] = "is tagged raises-exception but showed no error"
         elif errors.count():
-            problems.append(f"cell {i} wrote an error:\n{errors.first.inner_text()[:800]}")
+            problems[i] = f"wrote an error:\n{errors.first.inner_text()[:800]}"
         elif draws_timeline(source(cell)):
             plotted.append(i)
             if dom.locator(".jp-OutputArea-output img").count() == 0:
@@ -201,20 +201,23 @@ def run_all_and_check(page: Page, panel: Locator, cells: list[dict[str, object]]
                     for ln in source(cell).splitlines()
                 ):
                     hint = " (its plot call ends with ';', which hides the figure it returns)"
-                problems.append(f"cell {i} draws a timeline but shows no image{hint}")
-    images = panel.locator(".jp-OutputArea-output img")
-    page.wait_for_function(
-        "imgs => imgs.every(i => i.complete)", arg=images.element_handles(), timeout=30_000
+                problems[i] = f"draws a timeline but shows no image{hint}"
+    for i in range(len(cells)):  # every image in an output has loaded, none is broken
+        images = dom_cells.nth(i).locator(".jp-OutputArea-output img")
+        if i in problems or not images.count():
+            continue
+        page.wait_for_function(
+            "imgs => imgs.every(i => i.complete)", arg=images.element_handles(), timeout=30_000
+        )
+        sizes = images.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+        if not all(w > 0 and h > 0 for w, h in sizes):
+            problems[i] = f"shows an image that did not render (natural sizes {sizes})"
+    # The screenshot shows the first cell with a problem, else the first timeline.
+    if problems or plotted:
+        dom_cells.nth(min(problems) if problems else plotted[0]).scroll_into_view_if_needed()
+    assert not problems, "after Run All Cells in JupyterLab:\n" + "\n".join(
+        f"cell {i} {what}" for i, what in sorted(problems.items())
     )
-    sizes = images.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
-    broken = [n for n, (w, h) in enumerate(sizes) if not (w > 0 and h > 0)]
-    if broken:
-        problems.append(f"output images {broken} did not render (natural size 0)")
-    # The screenshot shows the first problem, else the first timeline.
-    first = int(problems[0].split()[1]) if problems else plotted[0] if plotted else None
-    if first is not None:
-        dom_cells.nth(first).scroll_into_view_if_needed()
-    assert not problems, "after Run All Cells in JupyterLab:\n" + "\n".join(problems)
     return plotted
 
 
