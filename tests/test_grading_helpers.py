@@ -54,8 +54,9 @@ def test_traceback_shows_only_the_message() -> None:
         expect_equal([3, 1], [1, 3], what="order([1, 3])")
     except GradingFailure as failure:
         lines = failure._render_traceback_()
-    assert lines == ["GradingFailure: order([1, 3]) gave [3, 1] but should give [1, 3]: the right "
-                     "values in the wrong order (keep the input order)"]
+    assert lines == [
+        "GradingFailure: order([1, 3]) gave [3, 1] but should give [1, 3]: the right values in",
+        "  the wrong order (keep the input order)"]
 
 
 def test_fake_equality_and_coroutines_in_results_fail() -> None:

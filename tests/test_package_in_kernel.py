@@ -61,10 +61,11 @@ def test_plot_and_detectors_in_the_kernel(executed: nbformat.NotebookNode) -> No
 def test_grading_failure_shows_only_the_message(executed: nbformat.NotebookNode) -> None:
     (error,) = executed.cells[8].outputs
     assert error["ename"] == "GradingFailure"
-    assert error["traceback"] == [
+    assert " ".join(line.strip() for line in error["traceback"]) == (
         "GradingFailure: the run took 3.0 virtual seconds, the sum of the delays: the calls ran "
         "one after another. Start them all before awaiting any (asyncio.gather, a TaskGroup or "
-        "create_task) so that it takes 2.0 s, the longest one."]
+        "create_task) so that it takes 2.0 s, the longest one.")
+    assert max(len(line) for line in error["traceback"]) <= 88
 
 
 def test_works_after_nest_asyncio(executed: nbformat.NotebookNode) -> None:

@@ -16,6 +16,7 @@ import asyncio
 import math
 import reprlib
 import sys
+import textwrap
 import traceback
 import warnings
 from collections.abc import Iterable
@@ -39,6 +40,8 @@ __all__ = [
 _PLAIN_SCALARS = (int, float, str, bool, bytes, type(None), complex)
 _PLAIN_CONTAINERS = (list, tuple, dict, set, frozenset)
 _ASYNCIO_DIR = asyncio.__file__.rsplit("/", 1)[0]
+#: Characters per line of a failure as a learner sees it (nbgrader's dialog cuts long lines).
+WIDTH = 88
 _short = reprlib.Repr()
 _short.maxlist = 8
 _short.maxstring = 60
@@ -48,7 +51,11 @@ class GradingFailure(AssertionError):
     """A test failed; the message says why in words a learner can act on."""
 
     def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
+        """What IPython (and so nbgrader's Validate dialog and feedback) shows: the message,
+        wrapped to fit a dialog, and no test code."""
+        lines = f"{type(self).__name__}: {self}".splitlines()
+        return [part for line in lines
+                for part in textwrap.wrap(line, WIDTH, subsequent_indent="  ") or [""]]
 
 
 def _fail(message: str) -> GradingFailure:
