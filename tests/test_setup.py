@@ -74,6 +74,37 @@ def test_make_setup_enables_the_extensions() -> None:
         assert ran.returncode == 0, f"the Makefile's `{command}` fails:\n{ran.stderr[-2000:]}"
 
 
+GROUPED_TESTS = """
+import os
+import pytest
+
+pytestmark = pytest.mark.xdist_group("one")
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_worker(i):
+    print(os.environ["PYTEST_XDIST_WORKER"], end="")
+"""
+
+
+@pytest.mark.slow
+def test_xdist_loadgroup_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
+    """`make test` relies on xdist_group: shared notebook executions, one grading per course."""
+    (tmp_path / "test_grouped.py").write_text(GROUPED_TESTS)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-rA", "-p",
+         "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=tmp_path, env=kernel_env(), capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    ran_on = set(re.findall(r"Captured stdout call -+\n(gw\d+)", done.stdout))
+    assert len(ran_on) == 1, (
+        f"one xdist_group ran on workers {sorted(ran_on)}: --dist loadgroup ignores the mark "
+        f"with pytest {pytest.__version__} (pytest-dev/pytest-xdist#1386): install the pytest "
+        "requirements.txt pins (`.venv/bin/pip install -r requirements.txt`)"
+    )
+
+
 def _make_targets() -> set[str]:
     makefile = (REPO / "Makefile").read_text()
     return set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", makefile, flags=re.MULTILINE))
