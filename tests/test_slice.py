@@ -21,7 +21,7 @@ QUESTION = "fetch_all"  # grade_id of the solution cell
 RESULTS_TEST = "test_fetch_all_results"
 TIMING_TEST = "test_fetch_all_concurrent"
 
-# One worker grades the class once (the module fixture) for every test here.
+# One worker grades the class once (the session fixture below) for every test here.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slice")]
 
 CONCURRENT = '''
@@ -59,7 +59,7 @@ def _assignment_of(grade_id: str) -> str:
     raise LookupError(f"no source/<a>/<a>.ipynb has a solution cell {grade_id!r}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # survives interleaving with other modules
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Course, dict[str, Result]]:
     assignment = _assignment_of(QUESTION)
     course = Course.create(tmp_path_factory.mktemp("slice") / "course", [assignment])
