@@ -6,9 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbgrader's formgrader and gradebook run the `alembic` command from PATH: put the venv's bin
 # first, as an activated venv would (without it the formgrader fails: "No such file: 'alembic'").
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Learners: assignment list and Validate; instructors: formgrader, course list.
+NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,\
+	assignment_list validate_assignment formgrader course_list)
 
 .PHONY: lab test release strip clean
 
@@ -16,12 +22,13 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/jupyter labextension enable --level=sys-prefix @jupyter/nbgrader >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
+	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix $(NBGRADER_SERVER_EXTENSIONS) >/dev/null
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=$(CURDIR) notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) \
+		notebooks/00_welcome.ipynb
 
 test: $(STAMP)
 	bash tools/system-deps.sh
