@@ -2,7 +2,9 @@
 
 nbclient does the executing; this adds what the tests need on top: the kernel runs in the
 notebook's folder with ``MPLBACKEND=Agg``, errors are collected per cell instead of stopping at the
-first one, a cell tagged ``raises-exception`` must raise (the tag documents that it does), and the
+first one, writing to stderr counts as an error (nbgrader fails a cell for it, and IPython reports
+an uncaught ``ExceptionGroup`` only there), a cell tagged ``raises-exception`` must raise (the tag
+documents that it does), and the
 executed notebook is kept so lecture tests can check outputs (see the ``run_notebook`` fixture in
 ``conftest.py``, which executes each notebook once per test session).
 
@@ -120,10 +122,14 @@ def check_cells(nb: NotebookNode, upto: int | None = None) -> list[CellProblem]:
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        stderr = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
         tagged = RAISES_TAG in cell.metadata.get("tags", [])
         if errors and not tagged:
             problems.append(CellProblem(index, _error_message(errors[0])))
-        elif tagged and not errors:
+        elif stderr and not tagged:  # e.g. IPython prints an uncaught ExceptionGroup there
+            first = _ANSI.sub("", stderr[0].text).strip().splitlines()[:3]
+            problems.append(CellProblem(index, "wrote to stderr: " + " | ".join(first)))
+        elif tagged and not errors and not stderr:
             problems.append(CellProblem(index, f"is tagged {RAISES_TAG} but raised nothing"))
     return problems
 
