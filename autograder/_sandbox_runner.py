@@ -196,6 +196,8 @@ class Runner:
             "-f",
             "{connection_file}",
             "--HistoryManager.enabled=False",
+            # determinism: the same random numbers for every learner (PYTHONHASHSEED is fixed too)
+            "--IPKernelApp.exec_lines=[\"__import__('random').seed(0)\"]",
         ]
 
     def make_kernel_manager(self) -> AsyncKernelManager:
