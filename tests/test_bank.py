@@ -314,7 +314,8 @@ def check(entry: Entry, run: Graded) -> Row:
     if abs(got - want) > 1e-9:
         problems.append(f"scored {got:g}/{worth:g}")
     said = "".join(run.course.cell_text(entry.student, entry.assignment, c) for c in cells)
-    unsaid = [f for f in entry.feedback if f.lower() not in said.lower()]
+    flat = " ".join(said.split()).lower()  # a message may be wrapped over lines
+    unsaid = [f for f in entry.feedback if " ".join(f.split()).lower() not in flat]
     if unsaid:
         shown = " | ".join(line for line in said.splitlines() if line.strip())[:300]
         problems.append(f"feedback lacks {unsaid}: it said {shown!r}")
@@ -398,7 +399,8 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(
     wrong = next(e for e in run.bank if not e.correct and e.expect == 0)
     text = _visible_text(run.course.feedback(wrong.student, assignment))
     for phrase in wrong.feedback:
-        assert phrase.lower() in text.lower(), f"feedback for {wrong} lacks {phrase!r}"
+        assert " ".join(phrase.split()).lower() in text.lower(), (
+            f"feedback for {wrong} lacks {phrase!r}")
     shown = [line for line in run.shape.visible_test_lines if " ".join(line.split()) in text]
     assert shown, "the feedback shows no visible test line: this check could not see code"
     seen = {" ".join(line.split()) for line in wrong.source.splitlines()} | {
