@@ -267,7 +267,9 @@ class Runner:
             startup_timeout=max(1, int(min(60.0, float(self.limits["total_timeout"])))),
             iopub_timeout=2,
             record_timing=False,
-            coalesce_streams=True,  # one stdout text per cell, \r and \b applied: stable feedback
+            # not nbclient's coalescing: its regex .*\r(?=[^\n]) is quadratic in a line's length,
+            # so one 2 MB printed line hung the runner until the total timeout (all points lost)
+            coalesce_streams=False,
             store_widget_state=False,
         )
         stderr = open(os.path.join(PRIVATE, "kernel.err"), "wb")  # noqa: SIM115
