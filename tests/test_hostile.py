@@ -281,7 +281,9 @@ def test_every_case_gets_its_outcome(corpus: dict[str, Any]) -> None:
         mistakes = " ".join(records.get(case.name, {}).get("mistakes", []))
         problems += [f"mistakes lack {w!r}" for w in want.get("mistakes", []) if w not in mistakes]
         graded = course.root / "autograded" / case.name / "ps2" / "ps2.ipynb"
-        text = graded.read_text() if graded.exists() else ""
+        outputs = [c.get("outputs", []) for c in nbformat.read(graded, as_version=4).cells
+                   ] if graded.exists() else []  # the outputs: the sources hold hidden tests
+        text = json.dumps(outputs)
         feedback = course.root / "feedback" / case.name / "ps2" / "ps2.html"
         text += feedback.read_text() if feedback.exists() else ""
         problems += [f"feedback shows {w!r}" for w in want.get("not_in_feedback", [])
