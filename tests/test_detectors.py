@@ -107,8 +107,8 @@ def test_lost_task_and_unretrieved_exception() -> None:
 
     assert run_virtual(fire_and_forget).messages() == [
         "the task `fetch(5)` (asyncio.sleep(5)) was still running when `fire_and_forget` "
-        "finished: nothing awaited it or kept it, so its work was lost (await it, or use a "
-        "TaskGroup)"]
+        "finished: nothing awaited it or kept it, so its work was lost (await it, cancel it, or "
+        "use a TaskGroup)"]
     findings = run_virtual(ignores_error, thorough=True).findings
     assert [f.kind for f in findings] == ["unretrieved-exception"]
     assert "`boom()` raised ValueError: lost error" in findings[0].message

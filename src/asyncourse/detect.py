@@ -326,7 +326,8 @@ class Watch:
             self._add(Finding(
                 "lost-task",
                 f"the task {description} was still running when `{main_name}` finished: nothing "
-                "awaited it or kept it, so its work was lost (await it, or use a TaskGroup)",
+                "awaited it or kept it, so its work was lost (await it, cancel it, or use a "
+                "TaskGroup)",
                 task=label))
 
     def _loop_error(self, loop: Any, context: dict[str, Any]) -> None:
@@ -346,12 +347,12 @@ class Watch:
     def collect_unawaited(self) -> None:
         """Turn never-awaited coroutines (collected or still alive) into findings.
 
-        The quick pass looks at young objects only (coroutines made during a short run are
-        young); the thorough one runs a full collection first, which costs 10-100 ms.
+        Live coroutines are looked for among young objects (those a short run makes); freed
+        ones reach the hook. The thorough pass collects every generation, so that coroutines in
+        old reference cycles are freed and reported too (10-100 ms).
         """
-        generations: tuple[int | None, ...] = (None,) if self.thorough else (0, 1)
-        for generation in generations:
-            for obj in gc.get_objects(generation) if generation is not None else gc.get_objects():
+        for generation in (0, 1):
+            for obj in gc.get_objects(generation):
                 self._check_coroutine(obj)
         gc.collect() if self.thorough else gc.collect(1)
 

@@ -186,13 +186,17 @@ def _current_policy_loop() -> asyncio.AbstractEventLoop | None:
 
 def _finish(loop: VirtualEventLoop) -> None:
     """Cancel what is left, as ``asyncio.run`` does, without letting it hang the run."""
+    loop._steps = 0  # a run stopped for spinning still gets its cleanup steps
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
     with contextlib.suppress(RunError, Exception):
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    with contextlib.suppress(RunError, Exception):
-        loop.run_until_complete(loop.shutdown_asyncgens())
+    closing = loop.shutdown_asyncgens()
+    try:
+        loop.run_until_complete(closing)
+    except (RunError, Exception):
+        closing.close()  # never started: not a coroutine the learner forgot
     executor = loop._default_executor
     if executor is not None:
         executor.shutdown(wait=False, cancel_futures=True)
