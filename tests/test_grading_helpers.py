@@ -160,3 +160,16 @@ def test_nest_asyncio_is_not_tampering() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, check=False)
     assert (done.stdout, done.stderr) == ("ok ok\n", "")
+
+
+def test_learner_stderr_does_not_reach_the_test_cell(capfd: pytest.CaptureFixture[str]) -> None:
+    import sys
+    import warnings
+
+    async def noisy() -> int:
+        print("debugging", file=sys.stderr)
+        warnings.warn("deprecated thing", DeprecationWarning, stacklevel=1)
+        return 1
+
+    assert grade(noisy).result == 1
+    assert capfd.readouterr().err == ""

@@ -13,6 +13,8 @@ nbgrader's feedback show it, is only the learner-facing message: no test code, n
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import math
 import reprlib
 import sys
@@ -115,7 +117,9 @@ def grade(fn: Any, *args: Any, limit: float = 600.0, allow: Iterable[FindingKind
                     "needs the real one (this submission is marked for review)")
     call = _call_text(fn, args, kwargs)
     try:
-        with warnings.catch_warnings(record=True):  # a learner's warning on stderr fails the cell
+        # nbgrader fails a test cell that writes to stderr: a learner's warning or stray
+        # print(file=sys.stderr) must not cost points, so neither reaches it
+        with warnings.catch_warnings(record=True), contextlib.redirect_stderr(io.StringIO()):
             run = run_virtual(fn, *args, limit=limit, raise_errors=False, thorough=True, **kwargs)
     except NotImplementedError:
         raise _fail(f"`{call}` is not written yet: it still raises NotImplementedError") from None
