@@ -19,6 +19,7 @@ one of the run's tasks executes; every other thread gets the real function.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import inspect
 import socket
@@ -94,10 +95,11 @@ def _library_entry(frame: types.FrameType | None, stop: types.FrameType | None) 
     if entry is None:
         return None
     module = entry.f_globals.get("__name__", "")
-    name = entry.f_code.co_name
-    top = sys.modules.get(module.split(".")[0])
-    if top is not None and getattr(top, name, None) is not None:
-        return f"{module.split('.')[0]}.{name}"
+    name = getattr(entry.f_code, "co_qualname", entry.f_code.co_name)  # Client.get, not get
+    package = module.split(".")[0]
+    top = sys.modules.get(package)
+    if top is not None and getattr(top, name.split(".")[0], None) is not None:
+        return f"{package}.{name}"
     return f"{module}.{name}"
 
 
@@ -333,6 +335,8 @@ class Watch:
     def _loop_error(self, loop: Any, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         future = context.get("future") or context.get("task")
+        if isinstance(exc, asyncio.CancelledError):
+            return  # the end-of-run cancellation of leftovers: already a lost-task finding
         if "never retrieved" in str(context.get("message", "")) and future is not None:
             coro = future.get_coro() if hasattr(future, "get_coro") else None
             label = getattr(coro, "label", None) or repr(future)

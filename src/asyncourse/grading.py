@@ -229,7 +229,8 @@ or create_task) so that it takes 2.0 s, the longest one.
     if took > expected:
         raise _fail(f"{label} took {_s(took)} virtual seconds; it should take {_s(expected)} s")
     raise _fail(f"{label} finished after only {_s(took)} virtual seconds; it should take "
-                f"{_s(expected)} s: some of the work was skipped or never awaited")
+                f"{_s(expected)} s: some of the work was skipped or never awaited, or more of it "
+                "ran at once than allowed")
 
 
 def expect_max_concurrent(run: Run, limit: int, *, kind: Kind = "timer",
