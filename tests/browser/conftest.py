@@ -142,7 +142,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary copy of the course: JupyterLab and nbgrader may write there freely."""
     root = tmp_path_factory.mktemp("course")
@@ -208,7 +208,7 @@ def _stop(lab: Lab) -> None:
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(course: Path, tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Lab]:
     """JupyterLab on the course copy, started like `make lab`; stopped with all its kernels."""
     home = tmp_path_factory.mktemp("jupyter-home")
@@ -252,7 +252,9 @@ def lab(course: Path, tmp_path_factory: pytest.TempPathFactory, artifacts: Path)
         shutil.copy2(log, artifacts / f"jupyterlab-{worker}.log")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop "running" in this
+# thread while it is open, which would make asyncio.run() fail in later tests on this worker.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = chromium_path()
     from playwright.sync_api import expect, sync_playwright
