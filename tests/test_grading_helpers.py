@@ -173,3 +173,28 @@ def test_learner_stderr_does_not_reach_the_test_cell(capfd: pytest.CaptureFixtur
 
     assert grade(noisy).result == 1
     assert capfd.readouterr().err == ""
+
+
+def test_coroutines_kept_by_an_error_are_not_blamed_on_a_later_run() -> None:
+    """A failing answer's traceback keeps its un-awaited coroutines alive; they are reported by
+    that run, and freeing them later does not fail the next question."""
+    import gc
+
+    async def forgets_then_fails() -> list[object]:
+        pending = [fetch(d) for d in (1.0, 2.0)]
+        filler = [object() for _ in range(50_000)]  # enough allocation to age the coroutines
+        return [p.text for p in pending] + filler  # type: ignore[attr-defined]
+
+    kept: list[BaseException] = []  # as IPython keeps the last error (sys.last_value)
+    try:
+        grade(forgets_then_fails)
+    except GradingFailure as failure:
+        kept.append(failure)
+    assert "was never awaited" in str(kept[0])
+
+    async def honest() -> float:
+        kept.clear()  # the next cell's error replaces the last one: its frames are freed now
+        gc.collect()
+        return await fetch(1.0)
+
+    assert grade(honest).result == 10.0

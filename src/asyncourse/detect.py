@@ -351,13 +351,17 @@ class Watch:
     def collect_unawaited(self) -> None:
         """Turn never-awaited coroutines (collected or still alive) into findings.
 
-        Live coroutines are looked for among young objects (those a short run makes); freed
-        ones reach the hook. The thorough pass collects every generation, so that coroutines in
-        old reference cycles are freed and reported too (10-100 ms).
+        Freed coroutines reach the hook; live ones are looked for among young objects (those
+        a short run makes), or, thoroughly, among all objects followed by a full collection,
+        so that none is left to be blamed on a later run (10-100 ms).
         """
-        for generation in (0, 1):
-            for obj in gc.get_objects(generation):
-                self._check_coroutine(obj)
+        # Thorough: every object, since a coroutine kept alive by the run's error (its traceback's
+        # frames) may be old by now, and if left alive it would be reported, when finally freed,
+        # by whichever later run is active then.
+        found = gc.get_objects() if self.thorough else gc.get_objects(0) + gc.get_objects(1)
+        for obj in found:
+            self._check_coroutine(obj)
+        del found
         gc.collect() if self.thorough else gc.collect(1)
 
     def discarded(self, coro: types.CoroutineType[Any, Any, Any]) -> None:
