@@ -109,6 +109,7 @@ r = {
 }
 print(json.dumps(r))
 """
+FILES_PROBE = FILES_PROBE.replace("/work/main", str(REPO))  # wherever this clone lives
 
 HIDDEN_PROBE = r"""
 import json, os, signal
@@ -294,7 +295,7 @@ def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
     assert r["write_usr"] == "EROFS"
     mounts = r["mounts"]
     assert isinstance(mounts, dict)
-    for ro in ("/usr", "/work/main/.venv", "/work/main/src", "/opt/asyncourse-sandbox/runner.py"):
+    for ro in ("/usr", f"{REPO}/.venv", f"{REPO}/src", "/opt/asyncourse-sandbox/runner.py"):
         assert mounts[ro].split(",")[0] == "ro", ro  # read-only even for the runner's uid 0
     assert mounts["/home/learner"].split(",")[0] == "rw"
     assert r["write_root"] == r["write_tmp"] == "EACCES"
