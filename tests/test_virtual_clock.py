@@ -80,11 +80,22 @@ def test_timeout_taskgroup_and_call_later_keep_their_order() -> None:
     assert events == [("callback", 1.5), ("group", 2.0), ("timeout", 2.25)]
 
 
-def test_an_hour_of_sleeping_takes_milliseconds() -> None:
-    started = time.perf_counter()
-    run = run_virtual(asyncio.sleep, 3600)
-    assert run.elapsed == 3600.0
-    assert time.perf_counter() - started < 5  # generous: a failure here means real waiting
+def test_an_hour_of_sleeping_never_waits_for_real() -> None:
+    """The loop only ever polls its real selector (timeout 0): no wall-clock waiting at all."""
+    loop = VirtualEventLoop()
+    real = loop._selector._real  # type: ignore[attr-defined]
+    waits: list[float | None] = []
+    poll = real.select
+    real.select = lambda timeout=None: waits.append(timeout) or poll(timeout)
+    async def main() -> None:
+        await asyncio.gather(asyncio.sleep(3600), asyncio.sleep(60))
+
+    try:
+        loop.run_until_complete(main())
+        assert loop.time() == 3600.0
+    finally:
+        loop.close()
+    assert waits and set(waits) == {0}
 
 
 def test_thread_work_takes_no_virtual_time_and_thread_sleeps_take_theirs() -> None:
