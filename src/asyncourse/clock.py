@@ -147,6 +147,7 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
     def block(self, seconds: float) -> None:
         """The loop's thread was blocked for ``seconds``: time passes, nothing else runs."""
         if seconds > 0:
+            self.jobs.wait_idle()  # threads are infinitely fast next to virtual time
             self._advance_to(self._now + seconds)
 
     def is_thread_future(self, fut: object) -> bool:

@@ -38,6 +38,7 @@ class ThreadJobs:
     def __init__(self, loop: Any) -> None:
         self._loop = loop
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a job stopped working
         self._jobs: dict[int, _Job] = {}
         self._next = 0
         self._closing = False
@@ -47,9 +48,17 @@ class ThreadJobs:
         return f"<ThreadJobs working={states.count('working')} sleeping={states.count('sleeping')}>"
 
     def working(self) -> int:
-        """How many jobs run real code right now (the clock must wait for them)."""
+        """How many jobs run real code, or finished and wait to be delivered: the clock must
+        wait for them (a finished job's delivery is already on its way to the loop)."""
         with self._lock:
-            return sum(j.state == "working" for j in self._jobs.values())
+            return sum(j.state != "sleeping" for j in self._jobs.values())
+
+    def wait_idle(self) -> None:
+        """Wait (for real) until no job runs code: before the loop's own thread moves the clock,
+        so that a job never reads a time that depends on how fast the machine is."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._closing or all(j.state != "working" for j in self._jobs.values()))
 
     def next_wake(self) -> float | None:
         """The earliest virtual time a sleeping job wakes up at."""
@@ -84,6 +93,7 @@ class ThreadJobs:
                 job = self._jobs.get(seq)
                 if job is not None:
                     job.state = "done"
+                self._changed.notify_all()
             self._loop.call_soon_threadsafe(self.deliver)
 
         outcome.add_done_callback(finished)
@@ -139,6 +149,7 @@ def sleep_in_job(seconds: float) -> bool:
         job.woken.clear()
         job.state = "sleeping"
         job.wake = jobs._loop.time() + seconds
+        jobs._changed.notify_all()
     jobs._loop.call_soon_threadsafe(jobs.deliver)  # later jobs may deliver now; wakes select
     job.woken.wait()
     return True
