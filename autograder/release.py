@@ -18,12 +18,8 @@ from pathlib import Path
 
 from autograder.strip import notebook_paths, strip_file
 
-REPO = Path(__file__).resolve().parent.parent
-SOURCE = REPO / "source"
-RELEASE = REPO / "release"
 
-
-def assignments(source: Path = SOURCE) -> list[str]:
+def assignments(source: Path) -> list[str]:
     """Names of the assignments in ``source`` (folders holding at least one notebook)."""
     return sorted(
         p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
@@ -41,9 +37,7 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(
-    *args: str, cwd: Path = REPO, check: bool = True
-) -> subprocess.CompletedProcess[str]:
+def run_nbgrader(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``nbgrader ARGS`` with this interpreter in ``cwd``.
 
     With ``check`` a failure raises RuntimeError carrying nbgrader's log.
@@ -69,18 +63,18 @@ def _strip_tree(folder: Path) -> None:
         strip_file(notebook)
 
 
-def release_in_place(assignment: str) -> Path:
-    """Regenerate ``release/<assignment>/`` with the repository's nbgrader_config.py.
+def release_in_place(course: Path, assignment: str) -> Path:
+    """Regenerate ``release/<assignment>/`` of ``course`` with its nbgrader_config.py.
 
-    The assignment is (re)registered in the instructor's ``gradebook.db`` at the repository root,
-    exactly as a plain ``nbgrader generate_assignment`` would, so ``nbgrader autograde`` works next.
+    The assignment is (re)registered in the course's ``gradebook.db``, exactly as a plain
+    ``nbgrader generate_assignment`` would, so ``nbgrader autograde`` works next.
     """
-    run_nbgrader("generate_assignment", assignment, "--force")
-    _strip_tree(RELEASE / assignment)
-    return RELEASE / assignment
+    run_nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    _strip_tree(course / "release" / assignment)
+    return course / "release" / assignment
 
 
-def generate_release(assignment: str, dest_root: Path, *, source_root: Path = SOURCE) -> Path:
+def generate_release(assignment: str, dest_root: Path, *, source_root: Path) -> Path:
     """Generate the student version of ``assignment`` into ``dest_root/<assignment>/``.
 
     Works in a scratch course with its own gradebook, so neither ``release/`` nor the
@@ -103,6 +97,7 @@ def generate_release(assignment: str, dest_root: Path, *, source_root: Path = SO
             "--force",
             f"--CourseDirectory.root={course}",
             f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+            cwd=course,
         )
         generated = course / "release" / assignment
         _strip_tree(generated)
@@ -116,13 +111,19 @@ def generate_release(assignment: str, dest_root: Path, *, source_root: Path = SO
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.release", description=__doc__)
     parser.add_argument("assignments", nargs="*", help="default: every assignment in source/")
+    parser.add_argument("--course", type=Path, default=Path.cwd(),
+                        help="course root holding nbgrader_config.py (default: current folder)")
     args = parser.parse_args(argv)
-    known = assignments()
+    course = args.course.resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        parser.error(f"no nbgrader_config.py in {course}: run it from the course root or pass "
+                     "--course")
+    known = assignments(course / "source")
     unknown = [a for a in args.assignments if a not in known]
     if unknown:
         parser.error(f"not in source/: {', '.join(unknown)} (known: {', '.join(known) or 'none'})")
     for assignment in args.assignments or known:
-        print(f"released {release_in_place(assignment).relative_to(REPO)}")
+        print(f"released {release_in_place(course, assignment).relative_to(course)}")
     return 0
 
 

@@ -15,11 +15,6 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-REPO = Path(__file__).resolve().parent.parent
-
-# Notebooks meant to be committed with their outputs (paths relative to the repository root).
-SHOWS_OUTPUTS: list[str] = []
-
 # Cell metadata JupyterLab and nbclient add on every run; they only make diffs noisy.
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
 
@@ -56,15 +51,6 @@ def notebook_paths(paths: Iterable[Path]) -> Iterator[Path]:
         yield from (p for p in found if ".ipynb_checkpoints" not in p.parts)
 
 
-def shows_outputs(path: Path) -> bool:
-    """Whether ``path`` is listed in ``SHOWS_OUTPUTS``."""
-    try:
-        relative = path.resolve().relative_to(REPO).as_posix()
-    except ValueError:
-        return False
-    return relative in SHOWS_OUTPUTS
-
-
 def strip_file(path: Path) -> bool:
     """Strip one notebook file; rewrite it only if it changed. Return whether it changed."""
     nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
@@ -82,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
     for path in notebook_paths(args.paths):
-        if shows_outputs(path):
-            continue
         if strip_file(path):
             print(f"stripped {path}")
     return 0

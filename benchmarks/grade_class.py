@@ -6,7 +6,7 @@
 
 Prints wall times, their ratio, submissions/s, peak memory (the whole process tree: command,
 workers and kernels, sampled every 50 ms), and the per-submission cost against the floor: one bare
-nbclient execution of the same notebook in a fresh kernel. The class is `autograder.fakeclass`:
+nbclient execution of the same notebook in a fresh kernel. The class is `tests.support.fakeclass`:
 ps1 answered as learners do (reference solutions, the proof bank's right and wrong answers,
 blank questions). Run from the repository root: `python -m benchmarks.grade_class`.
 """
@@ -29,8 +29,8 @@ import psutil
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from autograder import fakeclass
-from autograder.course import Course
+from tests.support import fakeclass
+from tests.support.course import Course
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,7 @@ and share the cached execution instead of starting a second kernel.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO, kernel_env
+
 CELL_TIMEOUT = 60  # seconds of wall time per cell
 RAISES_TAG = "raises-exception"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -99,15 +98,6 @@ class ExecutedNotebook:
             if needle in cell.source:
                 return index
         raise KeyError(f"no cell of {relative(self.path)} contains {needle!r}")
-
-
-def kernel_env() -> dict[str, str]:
-    """The kernel's environment: ours, with a headless matplotlib and our ``bin/`` on PATH."""
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's frozen-modules warning
-    return env
 
 
 def _error_message(output: NotebookNode) -> str:

@@ -1,9 +1,9 @@
 """The proof bank: graded by the real nbgrader, every correct alternative gets full marks and every
 wrong solution loses exactly the points its header says, with feedback that names the mistake.
 
-The bank format is described in ``autograder/bank/README.md``. For each assignment with a bank
-folder, one throwaway course (``autograder.course``) gets one student per bank entry (the committed
-student version, every solution cell filled with the reference from ``source/`` except the
+The bank format is described in ``tests/bank/README.md``. For each assignment with a bank
+folder, one throwaway course (``tests.support.course``) gets one student per bank entry (the
+committed student version, every solution cell filled with the reference from ``source/`` except the
 entry's question), plus the untouched student version and the reference solutions; a single
 ``nbgrader autograde`` grades them all. Tests of one assignment share that run (an xdist group).
 """
@@ -21,11 +21,9 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
-from autograder.course import Course, Result, fill_in
-from autograder.release import SOURCE
-from tests.nbrun import REPO
+from tests.support.course import Course, Result, fill_in
+from tests.support.paths import BANK, REPO, SOURCE
 
-BANK = REPO / "autograder" / "bank"
 KEYS = {"expect", "style", "mistake", "feedback", "tests"}
 MIN_CORRECT = MIN_WRONG = MIN_STYLES = 3
 RELEASE_STUDENT = "untouched-release"
@@ -211,7 +209,7 @@ def bank_problems(assignment: str) -> Iterator[str]:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_bank_is_well_formed(assignment: str) -> None:
     problems = list(bank_problems(assignment))
-    assert not problems, f"autograder/bank/{assignment}:\n" + "\n".join(problems)
+    assert not problems, f"tests/bank/{assignment}:\n" + "\n".join(problems)
 
 
 # ------------------------------------------------------------------ grading the bank

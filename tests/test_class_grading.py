@@ -25,11 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import fakeclass
-from autograder.course import Course
-from autograder.fakeclass import Learner
 from autograder.grading.collect import collect
-from autograder.release import REPO, run_nbgrader, tool_env
+from autograder.release import run_nbgrader
+from tests.support import fakeclass
+from tests.support.course import Course
+from tests.support.fakeclass import Learner
+from tests.support.paths import REPO, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("class_grading")]
 

@@ -2,7 +2,7 @@
 
 Fast part (no kernel): the static scan (autograder/scan.py) flags tampering and nothing in the
 reference answers, the proof bank or the released notebooks; the grading helpers refuse the
-classic cheats in-process. Slow part: the whole corpus of ``autograder/hostile/cases/`` plus a
+classic cheats in-process. Slow part: the whole corpus of ``tests/hostile/`` plus a
 few honest learners is graded by ``python -m autograder grade`` in a temp course (sandboxed, the
 way instructors run it), once with and once without the corpus; every case must get its expected
 score, status and reason, the honest learners their grades of the run without the corpus, the
@@ -27,9 +27,10 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import fakeclass, hostile, scan
-from autograder.course import Course
-from autograder.release import REPO, tool_env
+from autograder import scan
+from tests.support import fakeclass, hostile
+from tests.support.course import Course
+from tests.support.paths import BANK, REPO, tool_env
 
 HONEST = [fakeclass.Learner("honest-reference", "reference"),
           fakeclass.Learner("honest-mixed", "mixed"),
@@ -96,7 +97,7 @@ def test_scan_leaves_honest_code_and_instructor_cells_alone() -> None:
         for kind in ("source", "release"):
             nb = nbformat.read(REPO / kind / folder.name / f"{folder.name}.ipynb", as_version=4)
             assert scan.scan_notebook(nb, source) == [], (kind, folder.name)
-        for entry in sorted((REPO / "autograder" / "bank" / folder.name).rglob("*.py")):
+        for entry in sorted((BANK / folder.name).rglob("*.py")):
             assert scan.scan_source(entry.read_text(), 1, provided, {}) == [], entry
             checked += 1
     assert checked >= 50

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.nbrun import REPO, kernel_env
+from tests.support.paths import REPO, kernel_env
 
 LINTED = ["src", "autograder", "tests", "benchmarks"]
 

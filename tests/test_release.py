@@ -10,9 +10,10 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
-from autograder.release import RELEASE, SOURCE, assignments, generate_release
+from autograder.release import assignments, generate_release
+from tests.support.paths import RELEASE, SOURCE
 
-ASSIGNMENTS = assignments()
+ASSIGNMENTS = assignments(SOURCE)
 # Regions nbgrader removes from the student version, as (begin, end) markers.
 SECRET_REGIONS = {
     "solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
@@ -50,7 +51,7 @@ def test_every_release_has_a_source() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_up_to_date(assignment: str, tmp_path: Path) -> None:
-    generated = generate_release(assignment, tmp_path)
+    generated = generate_release(assignment, tmp_path, source_root=SOURCE)
     committed = RELEASE / assignment
     stale = f"release/{assignment} is out of date: run `make release`"
     assert _files(committed) == _files(generated), stale

@@ -23,10 +23,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import sandbox
 from autograder.sandbox import Execution, Limits, SandboxUnavailable, execute_sandboxed
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 # Small limits keep the suite quick; timeouts are generous except where they are the point
 # (QUICK), so a loaded machine slows the tests down without failing them.
 SMALL = Limits(

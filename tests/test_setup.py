@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nbrun import REPO, kernel_env
+from tests.support.paths import REPO, kernel_env
 
 JUPYTER = str(Path(sys.executable).with_name("jupyter"))
 SERVER_EXTENSIONS = ["formgrader", "assignment_list", "validate_assignment", "course_list"]

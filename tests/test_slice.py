@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import Course, Result, fill_in
-from autograder.release import SOURCE
+from tests.support.course import Course, Result, fill_in
+from tests.support.paths import SOURCE
 
 QUESTION = "fetch_all"  # grade_id of the solution cell
 RESULTS_TEST = "test_fetch_all_results"

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import nbformat
 
-from autograder.strip import REPO, SHOWS_OUTPUTS, dirty_cells
-
-# Grading fixtures (e.g. submissions with the outputs a learner saved) keep what they carry.
-EXEMPT_PREFIXES = ("autograder/",)
+from autograder.strip import dirty_cells
+from tests.support.paths import REPO
 
 
 def _committed_notebooks() -> list[str]:
@@ -21,9 +18,7 @@ def _committed_notebooks() -> list[str]:
         text=True,
         check=True,
     ).stdout.split()
-    return [
-        p for p in listed if not p.startswith(EXEMPT_PREFIXES) and p not in SHOWS_OUTPUTS
-    ]
+    return listed
 
 
 def test_committed_notebooks_are_stripped() -> None:
@@ -36,9 +31,3 @@ def test_committed_notebooks_are_stripped() -> None:
         if cells:
             dirty.append(f"{name} (cells {', '.join(map(str, cells))})")
     assert not dirty, f"notebooks with outputs: {'; '.join(dirty)}: run `make strip`"
-
-
-def test_shows_outputs_lists_real_notebooks() -> None:
-    missing = [p for p in SHOWS_OUTPUTS if not (REPO / p).is_file()]
-    assert not missing, f"autograder.strip.SHOWS_OUTPUTS names missing files: {missing}"
-    assert all(Path(p).suffix == ".ipynb" for p in SHOWS_OUTPUTS)

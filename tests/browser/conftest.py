@@ -33,8 +33,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "browser"
+from tests.support.paths import ARTIFACTS as ARTIFACTS_ROOT
+from tests.support.paths import REPO
+
+ARTIFACTS = ARTIFACTS_ROOT / "browser"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -24,10 +24,11 @@ import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.paths import REPO
+
 if TYPE_CHECKING:
     from tests.browser.conftest import Lab
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 KERNEL_TIMEOUT = 90_000  # ms: a kernel starting on a busy 2-core machine

@@ -8,7 +8,7 @@ states what grading it must give: the score, the CSV status and words of the rea
 ``tests/test_hostile.py`` grades the whole corpus with a few honest learners through
 ``python -m autograder grade`` and checks every expectation, plus that nothing else changed.
 
-A case is ``cases/<name>.json`` (``name`` becomes the student id)::
+A case is ``tests/hostile/<name>.json`` (``name`` becomes the student id)::
 
     {
       "about": "what the submission does, in one line",
@@ -44,11 +44,12 @@ from typing import Any
 
 import nbformat
 
-from autograder.course import Course, fill_in
-from autograder.fakeclass import reference
+from tests.support.course import Course, fill_in
+from tests.support.fakeclass import reference
+from tests.support.paths import HOSTILE_CASES
 
 ASSIGNMENT = "ps2"
-CASES = Path(__file__).with_name("cases")
+CASES = HOSTILE_CASES
 
 
 @dataclass(frozen=True)

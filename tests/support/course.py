@@ -29,7 +29,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.release import REPO, run_nbgrader
+from autograder.release import run_nbgrader
+from tests.support.paths import REPO
 
 COURSE_ID = "async-python"  # as in nbgrader_config.py
 _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")

@@ -4,9 +4,9 @@ Used by the class-grading tests and `benchmarks/grade_class.py`, which need hund
 submissions plus the kinds that break graders (no notebook of the right name, invalid JSON, a
 kernel that exits, a deleted test cell). Answers come from the assignment itself, so the class
 follows the assignment as it changes: each solution cell gets the reference solution from
-``source/`` (markers removed), an entry of the proof bank (``autograder/bank/<a>/<grade_id>/``:
+``source/`` (markers removed), an entry of the proof bank (``tests/bank/<a>/<grade_id>/``:
 correct ones in other styles and realistic wrong ones), or the untouched stub of ``release/``.
-Submissions go into an `autograder.course.Course` (a temp nbgrader course).
+Submissions go into an `tests.support.course.Course` (a temp nbgrader course).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import Course, fill_in
-from autograder.release import REPO
+from tests.support.course import Course, fill_in
+from tests.support.paths import BANK
 
 ASSIGNMENT = "ps1"
-BANK = REPO / "autograder" / "bank"
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 # Honest kinds: "reference" (every answer right), "blank" (nothing answered), "mixed" (each
 # question right, a bank answer or blank, drawn per learner). Broken kinds are a reference
