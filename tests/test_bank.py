@@ -2,10 +2,12 @@
 wrong solution loses exactly the points its header says, with feedback that names the mistake.
 
 The bank format is described in ``tests/bank/README.md``. For each assignment with a bank
-folder, one throwaway course (``tests.support.course``) gets one student per bank entry (the
-committed student version, every solution cell filled with the reference from ``source/`` except the
-entry's question), plus the untouched student version and the reference solutions; a single
-``nbgrader autograde`` grades them all. Tests of one assignment share that run (an xdist group).
+folder, one throwaway course (``tests.support.course``) gets the untouched student version, the
+reference solutions, and the bank packed into whole notebooks as learners hand them in: pack ``j``
+answers every question with that question's ``j``-th bank entry (the reference where a question has
+fewer), so a class of ~10 notebooks proves ~40 entries and also proves that one question's mistake
+never costs points in another question. A single ``nbgrader autograde`` grades them all. Tests of
+one assignment share that run (an xdist group).
 """
 
 from __future__ import annotations
@@ -57,9 +59,6 @@ class Entry:
     def expected(self) -> str:
         return "full" if self.expect is None else f"{self.expect:g}"
 
-    @property
-    def student(self) -> str:
-        return f"{self.question}--{self.name}"
 
 
 def parse_entry(path: Path) -> Entry:
@@ -158,6 +157,27 @@ def scoring_cells(entry: Entry, shape: Layout) -> list[str]:
     return list(entry.tests) or shape.following.get(entry.question, [])
 
 
+@dataclass(frozen=True)
+class Pack:
+    """One submitted notebook: a bank entry for some questions, the reference for the others."""
+
+    student: str
+    entries: dict[str, Entry]  # question -> the entry answering it
+
+    def answers(self, shape: Layout) -> dict[str, str]:
+        return {**shape.solutions, **{q: e.source for q, e in self.entries.items()}}
+
+
+def packs(bank: list[Entry]) -> list[Pack]:
+    """Pack ``j`` holds the ``j``-th entry of every question that has one."""
+    by_question: dict[str, list[Entry]] = {}
+    for e in bank:
+        by_question.setdefault(e.question, []).append(e)
+    depth = max((len(v) for v in by_question.values()), default=0)
+    return [Pack(f"pack-{j:02d}", {q: v[j] for q, v in by_question.items() if j < len(v)})
+            for j in range(depth)]
+
+
 # ------------------------------------------------------------------ the bank is well formed
 ASSIGNMENTS = bank_assignments()
 
@@ -204,6 +224,12 @@ def bank_problems(assignment: str) -> Iterator[str]:
                        "its test cells (a wrong solution must lose points)")
         if not re.fullmatch(r"[a-z0-9_]+", e.name):
             yield f"{where}: name bank files in snake_case"
+    owner: dict[str, str] = {}
+    for e in bank:
+        for cell in scoring_cells(e, shape):
+            if owner.setdefault(cell, e.question) != e.question:
+                yield (f"{e.question}/{e.name}.py: scores {cell!r}, which scores "
+                       f"{owner[cell]!r} too (a packed notebook could not tell them apart)")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -218,11 +244,19 @@ class Graded:
     course: Course
     shape: Layout
     bank: list[Entry]
+    packs: list[Pack]
     results: dict[str, Result]
     log: str = ""  # what nbgrader autograde printed
 
     def graded(self, student: str, assignment: str) -> bool:
         return (self.course.root / "autograded" / student / assignment).is_dir()
+
+    def pack_of(self, entry: Entry) -> Pack:
+        return next(p for p in self.packs if p.entries.get(entry.question) is entry)
+
+    @property
+    def everyone(self) -> list[str]:
+        return [RELEASE_STUDENT, REFERENCE_STUDENT, *(p.student for p in self.packs)]
 
 
 _GRADED: dict[str, Graded] = {}
@@ -254,7 +288,7 @@ def autograde_some(course: Course, assignment: str, students: list[str], everyon
 
 
 def _grade(assignment: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    """One `nbgrader autograde` of the untouched release, the reference and every entry."""
+    """One `nbgrader autograde` of the untouched release, the reference and every pack."""
     shape = layout(assignment)
     bank = entries(assignment)
     course = Course.create(tmp_path_factory.mktemp(f"bank-{assignment}") / "course",
@@ -262,23 +296,22 @@ def _grade(assignment: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     release = course.release_notebook(assignment)
     course.submit(RELEASE_STUDENT, assignment, release)
     course.submit(REFERENCE_STUDENT, assignment, fill_in(release, shape.solutions))
-    for e in bank:
-        course.submit(e.student, assignment,
-                      fill_in(release, {**shape.solutions, e.question: e.source}))
+    packed = packs(bank)
+    for pack in packed:
+        course.submit(pack.student, assignment, fill_in(release, pack.answers(shape)))
     done = course.autograde(assignment, check=False)
     log = done.stdout + done.stderr
+    run = Graded(course, shape, bank, packed, {}, log)
     # nbgrader skips a submission whose kernel failed to start or timed out (it happens on an
     # overloaded machine) and exits non-zero: grade those once more, alone. A submission that
     # fails again is reported as "not graded" with nbgrader's log.
-    everyone = [RELEASE_STUDENT, REFERENCE_STUDENT, *(e.student for e in bank)]
-    missing = [s for s in everyone if not (course.root / "autograded" / s / assignment).is_dir()]
+    missing = [s for s in run.everyone if not run.graded(s, assignment)]
     if missing:
-        again = autograde_some(course, assignment, missing, everyone, check=False)
-        log += again.stdout + again.stderr
-    _GRADED[assignment] = Graded(course, shape, bank, course.results(assignment), log)
-    return _GRADED[assignment]
-
-
+        again = autograde_some(course, assignment, missing, run.everyone, check=False)
+        run.log += again.stdout + again.stderr
+    run.results = course.results(assignment)
+    _GRADED[assignment] = run
+    return run
 
 
 @dataclass(frozen=True)
@@ -295,11 +328,12 @@ class Row:
 
 def check(entry: Entry, run: Graded) -> Row:
     """Grade one entry against its header."""
-    result = run.results.get(entry.student)
-    if result is None or not run.graded(entry.student, entry.assignment):
+    student = run.pack_of(entry).student
+    result = run.results.get(student)
+    if result is None or not run.graded(student, entry.assignment):
         errors = [line for line in run.log.splitlines()
-                  if entry.student in line and ("ERROR" in line or "rror" in line)]
-        return Row(entry, "-", f"not graded: nbgrader failed on it {errors[-3:]}",
+                  if student in line and ("ERROR" in line or "rror" in line)]
+        return Row(entry, "-", f"not graded: nbgrader failed on {student} {errors[-3:]}",
                    lost_points=False)
     cells = scoring_cells(entry, run.shape)
     missing = [c for c in cells if c not in result.grades]
@@ -311,17 +345,23 @@ def check(entry: Entry, run: Graded) -> Row:
     problems = []
     if abs(got - want) > 1e-9:
         problems.append(f"scored {got:g}/{worth:g}")
-    said = "".join(run.course.cell_text(entry.student, entry.assignment, c) for c in cells)
+    said = "".join(run.course.cell_text(student, entry.assignment, c) for c in cells)
     flat = " ".join(said.split()).lower()  # a message may be wrapped over lines
     unsaid = [f for f in entry.feedback if " ".join(f.split()).lower() not in flat]
     if unsaid:
         shown = " | ".join(line for line in said.splitlines() if line.strip())[:300]
         problems.append(f"feedback lacks {unsaid}: it said {shown!r}")
-    others = [name for name, g in result.grades.items()
-              if name not in cells and g.score != g.max_score]
-    if others:
-        problems.append(f"lost points in other questions' cells {others}")
     return Row(entry, f"{got:g}", "; ".join(problems), lost_points=got < worth)
+
+
+def reference_cells_lost(run: Graded, pack: Pack) -> list[str]:
+    """Cells of questions a pack answers with the reference that did not get full marks."""
+    answered = {c for e in pack.entries.values() for c in scoring_cells(e, run.shape)}
+    result = run.results.get(pack.student)
+    if result is None:
+        return []
+    return [name for name, g in result.grades.items()
+            if name not in answered and g.score != g.max_score]
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
@@ -353,10 +393,14 @@ def test_every_bank_entry_scores_as_expected(
 ) -> None:
     run = graded(assignment, tmp_path_factory)
     rows = [check(e, run) for e in run.bank]
-    report = table([r.cells() for r in rows]) + "\n" + summary(rows)
+    report = (table([r.cells() for r in rows]) + "\n" + summary(rows)
+              + f" ({len(run.packs)} packed notebooks)")
     print(f"\n{report}")
     bad = [r for r in rows if r.problem]
     assert not bad, f"{len(bad)} bank entries of {assignment} are off:\n{report}"
+    spilled = {p.student: lost for p in run.packs if (lost := reference_cells_lost(run, p))}
+    assert not spilled, (f"a bank entry cost points in a question answered with the reference "
+                         f"(pack: cells): {spilled}")
 
 
 @pytest.mark.slow
@@ -395,13 +439,15 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(
 ) -> None:
     run = graded(assignment, tmp_path_factory)
     wrong = next(e for e in run.bank if not e.correct and e.expect == 0)
-    text = _visible_text(run.course.feedback(wrong.student, assignment))
+    pack = run.pack_of(wrong)
+    text = _visible_text(run.course.feedback(pack.student, assignment))
     for phrase in wrong.feedback:
         assert " ".join(phrase.split()).lower() in text.lower(), (
             f"feedback for {wrong} lacks {phrase!r}")
     shown = [line for line in run.shape.visible_test_lines if " ".join(line.split()) in text]
     assert shown, "the feedback shows no visible test line: this check could not see code"
-    seen = {" ".join(line.split()) for line in wrong.source.splitlines()} | {
+    seen = {" ".join(line.split()) for e in pack.entries.values()
+            for line in e.source.splitlines()} | {
         " ".join(line.split())
         for cell in nbformat.read(run.course.release_notebook(assignment), as_version=4).cells
         for line in cell.source.splitlines()}
@@ -417,15 +463,11 @@ def test_grading_again_gives_the_same_scores(
     assignment: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     run = graded(assignment, tmp_path_factory)
-    # One entry per question (wrong and correct alternately) and the reference: every kind of
-    # check (results, virtual time, concurrency, findings) is graded a second time.
-    picked = [REFERENCE_STUDENT]
-    for index, question in enumerate(run.shape.solutions):
-        mine = [e for e in run.bank if e.question == question and e.correct == bool(index % 2)]
-        picked += [e.student for e in mine[:1]]
+    # The first pack (an entry for every question) and the reference: every kind of check
+    # (results, virtual time, concurrency, findings) is graded a second time.
+    picked = [REFERENCE_STUDENT, run.packs[0].student]
     first = {s: run.results[s] for s in picked}
-    everyone = [RELEASE_STUDENT, REFERENCE_STUDENT, *(e.student for e in run.bank)]
-    autograde_some(run.course, assignment, picked, everyone)
+    autograde_some(run.course, assignment, picked, run.everyone)
     again = run.course.results(assignment)
     changed = {s: (first[s], again[s]) for s in picked if again[s] != first[s]}
     assert not changed, f"grading {assignment} again changed scores: {changed}"
