@@ -1,6 +1,6 @@
 """``python -m autograder <command>``: the instructor's grading commands.
 
-    grade <assignment>   grade a whole class (see ``autograder/grading/cli.py``)
+    grade <assignment>   grade a whole class (see ``autograder/grading/pipeline.py``)
 
 Other tools run as their own modules (``python -m autograder.release``, ``autograder.strip``).
 """

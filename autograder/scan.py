@@ -36,9 +36,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import nbformat
+
+if TYPE_CHECKING:
+    from autograder.grading.worker import GradingJob
 
 REVIEW = "marked for review"
 MODULE_SUFFIXES = (".py", ".pyc", ".pth", ".so", ".pyd")
@@ -433,7 +436,7 @@ class _Visitor(ast.NodeVisitor):
 
 def review(notebook: str | nbformat.NotebookNode, source: Path) -> str | None:
     """The review note for a prepared notebook (JSON or node), given the instructor's notebook."""
-    nb = (nbformat.reads(notebook, as_version=4)  # type: ignore[no-untyped-call]
+    nb = (nbformat.reads(notebook, as_version=4)
           if isinstance(notebook, str) else notebook)
     return review_note(scan_notebook(nb, _source_notebook(str(source))))
 
@@ -442,25 +445,17 @@ def review(notebook: str | nbformat.NotebookNode, source: Path) -> str | None:
 def _source_notebook(path: str) -> nbformat.NotebookNode | None:
     if not Path(path).exists():
         return None
-    return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call,no-any-return]
+    return nbformat.read(path, as_version=4)  # type: ignore[no-any-return]
 
 
-def mark(book: Any, prepared: Any) -> None:
-    """Class-command hook: put the review note (if any) first in a prepared job's notes."""
-    source = Path(book.coursedir.format_path(book.coursedir.source_directory, ".",
-                                             book.assignment)) / f"{book.notebook_id}.ipynb"
+def review_job(job: GradingJob, source: Path) -> str:
+    """Class-command hook: the review note of a prepared job ("marked for review: ..."), or ""."""
     try:
-        note = review(prepared.job.notebook, source)
-        modules = sorted(n for n in prepared.job.extra_files if n.endswith(MODULE_SUFFIXES))
+        note = review(job.notebook, source)
+        modules = sorted(n for n in job.files if n.endswith(MODULE_SUFFIXES))
         if modules:  # the kernel no longer imports them (python -P), but why send them?
             words = f"the submission adds the Python file(s) {', '.join(modules[:3])}"
             note = f"{note}, {words}" if note else f"{REVIEW}: {words}"
     except Exception as err:  # never crash the grader: a notebook the scan cannot read is odd
         note = f"{REVIEW}: the grader could not scan its cells ({type(err).__name__})"
-    if note:
-        prepared.notes.insert(0, note)
-
-
-def flagged(notes: Iterable[str]) -> str:
-    """The review note among a submission's notes, or "" (stored with its grading record)."""
-    return next((n for n in notes if n.startswith(REVIEW)), "")
+    return note or ""

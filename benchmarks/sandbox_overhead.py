@@ -1,12 +1,12 @@
-"""Benchmark: one small asyncio notebook with plain nbclient versus `execute_sandboxed`.
+"""Benchmark: one small asyncio notebook with plain nbclient versus the sandbox backend.
 
     python benchmarks/sandbox_overhead.py            # 7 interleaved rounds
     python benchmarks/sandbox_overhead.py --rounds 15
 
 Plain is the floor: nbclient in this (already warm) process, a fresh kernel per notebook, no
 isolation. Sandboxed adds bwrap, a runner interpreter (its imports), the dedicated uid and
-prlimit, and the pid-namespace teardown. Prestarted is `execute_sandboxed(..., prestart=True)`
-when the spare had time to boot (the grader's own work between notebooks; here an untimed
+prlimit, and the pid-namespace teardown. Prestarted is `SandboxBackend(prestart=True)` when the
+spare had time to boot (the grader's own work between notebooks; here an untimed
 pause of --gap seconds): the kernel start leaves the critical path. Prints medians, the
 differences and ratios; rounds alternate so machine load hits every side alike.
 """
@@ -20,7 +20,10 @@ import time
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.sandbox import discard_spare, execute_sandboxed
+from autograder.execution import Limits, SandboxBackend
+
+ONE_SHOT = SandboxBackend(prestart=False)
+PRESTARTING = SandboxBackend(prestart=True)
 
 CELLS = [
     "import asyncio\nfrom asyncourse import run_virtual",
@@ -43,8 +46,8 @@ def plain() -> float:
 
 def sandboxed(prestart: bool = False) -> float:
     start = time.perf_counter()
-    ex = execute_sandboxed(notebook(), prestart=prestart)
-    assert ex.outcome == "ok", ex
+    ex = (PRESTARTING if prestart else ONE_SHOT).run(notebook(), {}, {}, Limits())
+    assert ex.outcome == "completed", ex
     return time.perf_counter() - start
 
 
@@ -54,14 +57,15 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=2.0)
     args = parser.parse_args()
     plain(), sandboxed(), sandboxed(prestart=True)  # warm all (imports, page cache)
-    discard_spare()
+    PRESTARTING.close()
     times: dict[str, list[float]] = {"plain": [], "sandboxed": [], "prestarted": []}
     for _ in range(args.rounds):
         times["plain"].append(plain())
         times["sandboxed"].append(sandboxed())
         sandboxed(prestart=True)  # leaves a spare
         time.sleep(args.gap)  # the grader's own work between notebooks
-        times["prestarted"].append(sandboxed())  # same limits and env: takes the spare
+        times["prestarted"].append(sandboxed(prestart=True))  # takes the spare, leaves one
+        PRESTARTING.close()
     p = statistics.median(times["plain"])
     for name, values in times.items():
         m = statistics.median(values)

@@ -28,6 +28,7 @@ import nbformat
 import pytest
 
 from autograder import scan
+from autograder.grading.records import GradeRecord, GradingState
 from tests.support import fakeclass, hostile
 from tests.support.course import Course
 from tests.support.paths import BANK, REPO, tool_env
@@ -239,9 +240,8 @@ def _rows(course: Course) -> dict[str, dict[str, str]]:
     return {r["student_id"]: r for r in csv.DictReader((course.root / "grades-ps2.csv").open())}
 
 
-def _records(course: Course) -> dict[str, dict[str, Any]]:
-    lines = (course.root / ".grading" / "ps2.jsonl").read_text().splitlines()
-    return {rec["student"]: rec for rec in map(json.loads, lines)}
+def _records(course: Course) -> dict[str, GradeRecord]:
+    return GradingState(course.root / ".grading" / "ps2.jsonl").records
 
 
 @pytest.mark.slow
@@ -279,7 +279,8 @@ def test_every_case_gets_its_outcome(corpus: dict[str, Any]) -> None:
         for gid, score in want.get("questions", {}).items():
             if float(row[gid]) != score:
                 problems.append(f"{gid} {row[gid]} != {score}")
-        mistakes = " ".join(records.get(case.name, {}).get("mistakes", []))
+        record = records.get(case.name)
+        mistakes = " ".join(record.mistakes if record else ())
         problems += [f"mistakes lack {w!r}" for w in want.get("mistakes", []) if w not in mistakes]
         graded = course.root / "autograded" / case.name / "ps2" / "ps2.ipynb"
         outputs = [c.get("outputs", []) for c in nbformat.read(graded, as_version=4).cells

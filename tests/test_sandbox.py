@@ -1,4 +1,4 @@
-"""The grading sandbox against hostile submissions (autograder/sandbox.py).
+"""The grading sandbox against hostile submissions (autograder/execution/_sandbox.py).
 
 Each test runs a small notebook in a real bubblewrap sandbox with small limits, and checks what
 the learner code could and could not do, and what the grader is told.
@@ -21,8 +21,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import sandbox
-from autograder.sandbox import Execution, Limits, SandboxUnavailable, execute_sandboxed
+from autograder.execution import (
+    BackendUnavailable,
+    CellRun,
+    Execution,
+    Limits,
+    SandboxBackend,
+    _process,
+    _sandbox,
+)
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
@@ -42,9 +49,18 @@ BATCHED = pytest.mark.xdist_group("sandbox-batch")
 SIGINT_LIMITS = dataclasses.replace(QUICK, total_timeout=600.0)
 
 
-def run(*sources: str, limits: Limits = SMALL, **kw: object) -> Execution:
+ONE_SHOT = SandboxBackend(prestart=False, hidden=[REPO])
+
+
+def execute(nb: nbformat.NotebookNode, limits: Limits = SMALL,
+            files: dict[str, bytes] | None = None, backend: SandboxBackend = ONE_SHOT) -> Execution:
+    return backend.run(nb, files or {}, {}, limits)
+
+
+def run(*sources: str, limits: Limits = SMALL, files: dict[str, bytes] | None = None,
+        backend: SandboxBackend = ONE_SHOT) -> Execution:
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    return execute_sandboxed(nb, limits=limits, **kw)  # type: ignore[arg-type]
+    return execute(nb, limits, files, backend)
 
 
 def text(ex: Execution, number: int) -> str:
@@ -187,10 +203,12 @@ def normal_notebook() -> Execution:
             new_code_cell("import asyncourse, os\nprint(open('data/in.txt').read(), hash('a'),"
                           " os.environ['MPLBACKEND'], os.getcwd() == os.environ['HOME'])"),
             new_code_cell("print('test cell')"),
+            new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"),
+            new_code_cell("raise ValueError('a failing cell')"),
         ]
     )  # fmt: skip
     nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="faked pass\n")]
-    return execute_sandboxed(nb, limits=SMALL, extra_files={"data/in.txt": b"hello"})
+    return execute(nb, files={"data/in.txt": b"hello"})
 
 
 # Independent notebooks run at once (each sandbox has its own uid and limits): the suite waits
@@ -249,7 +267,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
             cache.write_text(json.dumps(done))
         saved = json.loads(cache.read_text())
     return {
-        name: Execution(**{**fields, "notebook": nbformat.from_dict(fields["notebook"])})
+        name: Execution(**{**fields, "notebook": nbformat.from_dict(fields["notebook"]),
+                           "cells": tuple(CellRun(**c) for c in fields["cells"])})
         for name, fields in saved.items()
     }
 
@@ -265,11 +284,15 @@ def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones(
     batch: dict[str, Execution],
 ) -> None:
     ex = batch["normal"]
-    assert (ex.outcome, ex.reason, ex.failed_cell) == ("ok", None, None)
+    assert (ex.outcome, ex.reason, ex.failed_cell) == ("completed", None, None)
     assert text(ex, 3) == "[2, 4]"
     data, seed_hash, backend, home = text(ex, 4).split()
-    assert (data, backend, home) == ("hello", "Agg", "True")
+    assert (data, home) == ("hello", "True")
+    assert backend == "module://matplotlib_inline.backend_inline"  # plots reach the outputs
+    assert any("image/png" in o.get("data", {}) for o in ex.notebook.cells[5].outputs)
     assert text(ex, 5) == "test cell\n"  # the submitted "faked pass" output is gone
+    assert [ex.status(i) for i in range(7)] == [
+        "not-run", "ok", "ok", "ok", "ok", "ok", "error"]  # the markdown cell never runs
     nbformat.validate(ex.notebook)
     seed0 = subprocess.run(
         [sys.executable, "-c", "print(hash('a'))"],
@@ -285,7 +308,7 @@ def test_normal_notebook_runs_with_correct_outputs_and_drops_submitted_ones(
 def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
     batch: dict[str, Execution],
 ) -> None:
-    assert batch["probes"].outcome == "ok", batch["probes"]
+    assert batch["probes"].outcome == "completed", batch["probes"]
     r = result(batch["probes"], 1)
     assert r["remove_gradebook"] in ("ENOENT", "EACCES")
     assert r["remove_pyproject"] == "ENOENT"
@@ -380,7 +403,7 @@ def test_total_timeout_stops_the_notebook(batch: dict[str, Execution]) -> None:
 
 
 def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "HOST_MARGIN", -54.0)  # host deadline 6 s after start
+    monkeypatch.setattr(_process, "HOST_MARGIN", -54.0)  # host deadline 6 s after start
     start = time.monotonic()
     ex = run("import os\nprint(os.getuid())", "import time\ntime.sleep(60)", "print('never')")
     assert time.monotonic() - start < 15
@@ -414,7 +437,7 @@ def test_fork_bomb_is_bounded_and_nothing_outlives_the_execution(
 @BATCHED
 def test_huge_output_is_truncated_with_a_note(batch: dict[str, Execution]) -> None:
     ex = batch["huge"]
-    assert ex.outcome == "ok"
+    assert ex.outcome == "completed"
     out = text(ex, 1)
     assert out.startswith("x" * 1000)
     assert len(out.encode()) < SMALL.max_output_bytes + 200
@@ -423,9 +446,9 @@ def test_huge_output_is_truncated_with_a_note(batch: dict[str, Execution]) -> No
 
 
 def test_host_caps_what_it_reads_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "MAX_RESULT_BYTES", 20_000)
+    monkeypatch.setattr(_process, "MAX_RESULT_BYTES", 20_000)
     ex = run("print('y' * 30_000)", "print('after')")
-    assert (ex.outcome, ex.failed_cell) == ("error", 1)
+    assert (ex.outcome, ex.failed_cell) == ("output-limit", 1)
     assert ex.reason == "the notebook wrote more output than the grader accepts in cell 1"
 
 
@@ -434,7 +457,7 @@ def test_system_exit_and_keyboard_interrupt_are_ordinary_cell_errors(
     batch: dict[str, Execution],
 ) -> None:
     ex = batch["sysexit"]
-    assert (ex.outcome, ex.reason) == ("ok", None)
+    assert (ex.outcome, ex.reason) == ("completed", None)
     assert text(ex, 1).startswith("SystemExit: 3")
     assert text(ex, 2).startswith("KeyboardInterrupt")
     assert text(ex, 4) == "after\n"
@@ -442,48 +465,56 @@ def test_system_exit_and_keyboard_interrupt_are_ordinary_cell_errors(
 
 def test_prestarted_sandboxes_each_run_one_notebook() -> None:
     cell = "import os\nprint(os.getuid(), sorted(f for f in os.listdir() if f[0] != '.'))"
-    first = run(cell, prestart=True)
-    spare = sandbox._spare
+    box = SandboxBackend(prestart=True, hidden=[REPO])
+    first = run(cell, backend=box)
+    spare = box.spares.current()
     assert spare is not None and spare.alive()
-    second = run(cell, extra_files={"data/a.txt": b"x"}, prestart=True)
+    second = run(cell, files={"data/a.txt": b"x"}, backend=box)
     assert spare.proc.poll() is not None  # used once, then gone
     uid1, files1 = text(first, 1).split(" ", 1)
     uid2, files2 = text(second, 1).split(" ", 1)
     assert uid1 != uid2 and files1 == "[]\n" and files2 == "['data']\n"
 
     # a spare whose kernel died while idle is not blamed on the learner
-    spare = sandbox._spare
-    assert spare is not None
+    spare = box.spares.current()
+    assert spare is not None and spare.uid is not None
     deadline = time.monotonic() + 60
     while {"event": "ready"} not in spare.events and time.monotonic() < deadline:
         time.sleep(0.1)  # the spare's kernel is still starting
     for pid in host_processes_of(spare.uid):
         os.kill(pid, 9)
     time.sleep(0.5)  # the kernel dies idle, well before a notebook comes
-    ex = run("print('fine')", prestart=True)
-    assert (ex.outcome, ex.reason) == ("error", "the kernel stopped before the notebook arrived")
-    assert text(ex, 1).startswith("NotRun")
+    ex = run("print('fine')", backend=box)
+    assert (ex.outcome, ex.reason) == ("failed", "the kernel stopped before the notebook arrived")
+    assert ex.machinery_failed and text(ex, 1).startswith("NotRun")
 
-    spare = sandbox._spare
-    assert spare is not None
-    run("1", limits=QUICK)  # other limits: the spare does not fit and is stopped
-    assert spare.proc.poll() is not None and sandbox._spare is None
+    spare = box.spares.current()
+    assert spare is not None and spare.uid is not None
+    box.prestart = False
+    run("1", limits=QUICK, backend=box)  # other limits: the spare does not fit and is stopped
+    assert spare.proc.poll() is not None and box.spares.current() is None
     assert host_processes_of(spare.uid) == []
+    box.close()
 
 
 def test_missing_bubblewrap_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    sandbox._check_available.cache_clear()
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    _sandbox._unavailable.cache_clear()
+    monkeypatch.setattr(_sandbox.shutil, "which", lambda name: None)
     try:
-        with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        with pytest.raises(BackendUnavailable, match="apt-get install bubblewrap"):
             run("print('never runs bare')")
     finally:
-        sandbox._check_available.cache_clear()
+        _sandbox._unavailable.cache_clear()
+
+
+def test_a_sandbox_that_would_show_the_course_is_refused() -> None:
+    with pytest.raises(BackendUnavailable, match="holds"):
+        run("1", backend=SandboxBackend(prestart=False, hidden=[REPO / "src"]))
 
 
 def test_bad_extra_file_names_and_limits_are_refused() -> None:
     with pytest.raises(ValueError, match="relative"):
-        run("1", extra_files={"../escape.txt": b""})
+        run("1", files={"../escape.txt": b""})
     with pytest.raises(ValueError, match="positive"):
         Limits(cell_timeout=0)
-    assert os.path.exists(sandbox.RUNNER)
+    assert os.path.exists(_process.RUNNER)

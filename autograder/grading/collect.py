@@ -37,10 +37,10 @@ class Submission:
     folder: Path  # submitted/<student>/<assignment>
     notebook: Path | None  # the notebook to grade, None if there is none to grade
     problem: str | None = None  # why it cannot be graded (learner-facing), None if fine
-    digest: str = ""  # sha256 of the notebook bytes ("" if unreadable)
+    sha256: str = ""  # of the notebook bytes ("" if unreadable)
 
     def __repr__(self) -> str:
-        state = f"problem={self.problem!r}" if self.problem else f"digest={self.digest[:10]}"
+        state = f"problem={self.problem!r}" if self.problem else f"sha256={self.sha256[:10]}"
         return f"Submission({self.student}/{self.assignment}, {state})"
 
 
@@ -57,7 +57,8 @@ def _check_notebook(path: Path, name: str) -> tuple[str | None, str]:
     try:
         raw = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        where = f" (line {err.lineno}, column {err.colno})" if hasattr(err, "lineno") else ""
+        where = (f" (line {err.lineno}, column {err.colno})"
+                 if isinstance(err, json.JSONDecodeError) else "")
         return (f"{name} is not valid JSON{where}: it was probably truncated or edited outside "
                 "Jupyter", digest)
     if isinstance(raw, dict) and isinstance(raw.get("nbformat"), int) and raw["nbformat"] < 4:
@@ -93,7 +94,7 @@ def check_folder(course: Path, student: str, assignment: str, folder: Path,
         found = f" (found: {', '.join(others)})" if others else ""
         sub.problem = f"no notebook named {name}{found}"
         return sub
-    sub.problem, sub.digest = _check_notebook(path, name)
+    sub.problem, sub.sha256 = _check_notebook(path, name)
     if sub.problem is None:
         sub.notebook = path
     return sub

@@ -8,33 +8,36 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-STATUS = {"ok": "graded", "timeout": "graded (cell timed out)", "kernel-died": "kernel died",
-          "memory": "out of memory", "error": "not run", "refused": "not gradable"}
+from autograder.grading.outcome import rule
+from autograder.grading.records import GradeRecord
+
+Row = dict[str, Any]  # one CSV row: student_id, assignment, score, max_score, grade ids, ...
 
 
-def rows(assignment: str, grade_ids: list[str], scores: dict[str, dict[str, Any]],
-         records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def rows(assignment: str, grade_ids: list[str], scores: Mapping[str, Mapping[str, Any]],
+         records: Mapping[str, GradeRecord]) -> list[Row]:
     """One row per learner with a submission: gradebook scores plus status and reason."""
     out = []
     for student in sorted(set(scores) | set(records)):
         got = scores.get(student, {})
-        rec = records.get(student, {})
-        row: dict[str, Any] = {
+        rec = records.get(student)
+        row: Row = {
             "student_id": student, "assignment": assignment,
             "score": _num(got.get("score", 0.0)), "max_score": _num(got.get("max_score")),
         }
         questions = got.get("questions", {})
         for gid in grade_ids:
             row[gid] = _num(questions.get(gid))
-        row["status"] = STATUS.get(rec.get("outcome", ""), "graded by nbgrader")
-        if rec.get("review") and rec.get("outcome") in ("ok", "timeout"):
+        row["status"] = rule(rec.outcome).status if rec else "graded by nbgrader"
+        if rec and rec.review and rec.outcome in ("graded", "timeout"):
             row["status"] = "review"  # graded, but the scan saw tampering: check it by hand
         if got.get("needs_manual_grade"):
             row["status"] += " (needs manual grading)"
-        row["reason"] = rec.get("reason", "")
+        row["reason"] = rec.reason if rec else ""
         out.append(row)
     return out
 
@@ -46,7 +49,7 @@ def _num(value: Any) -> Any:
     return int(value) if value.is_integer() else round(value, 4)
 
 
-def write_csv(path: Path, table: list[dict[str, Any]], grade_ids: list[str]) -> None:
+def write_csv(path: Path, table: list[Row], grade_ids: list[str]) -> None:
     fields = ["student_id", "assignment", "score", "max_score", *grade_ids, "status", "reason"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -57,8 +60,8 @@ def write_csv(path: Path, table: list[dict[str, Any]], grade_ids: list[str]) -> 
     tmp.replace(path)
 
 
-def summary(table: list[dict[str, Any]], max_points: dict[str, float],
-            records: dict[str, dict[str, Any]], *, graded_now: int, skipped: int,
+def summary(table: list[Row], max_points: Mapping[str, float],
+            records: Mapping[str, GradeRecord], *, graded_now: int, skipped: int,
             seconds: float, limit: int = 5) -> str:
     """A plain-text report: distribution, pass rate per question, common mistakes, failures."""
     lines = [f"{len(table)} submissions: {graded_now} graded now, {skipped} unchanged "
@@ -79,23 +82,26 @@ def summary(table: list[dict[str, Any]], max_points: dict[str, float],
         full = [r for r in table if r.get(gid, "") != "" and float(r[gid]) >= top]
         rate = 100 * len(full) / len(table)
         lines.append(f"  {gid:<{width}}  {rate:5.1f}%  ({len(full)}/{len(table)})")
-    mistakes = Counter(m for rec in records.values() for m in set(rec.get("mistakes", [])))
+    mistakes = Counter(m for rec in records.values() for m in set(rec.mistakes))
     if mistakes:
         lines.append("\nMost common mistakes:")
         for text, count in mistakes.most_common(limit):
             lines.append(f"  {count:4d} x {text[:160]}")
-    bad = [r for r in table if records.get(r["student_id"], {}).get("outcome") not in
-           (None, "ok", "timeout")]
+    def outcome(r: Row) -> str | None:
+        rec = records.get(r["student_id"])
+        return rec.outcome if rec else None
+
+    bad = [r for r in table if outcome(r) not in (None, "graded", "timeout")]
     if bad:
         lines.append(f"\nCould not be graded ({len(bad)}, scored 0):")
         for r in bad:
             lines.append(f"  {r['student_id']}: {r['reason']}")
-    review = [r for r in table if records.get(r["student_id"], {}).get("review")]
+    review = [r for r in table if (rec := records.get(r["student_id"])) and rec.review]
     if review:
         lines.append(f"\nMarked for review ({len(review)}, graded as usual; check by hand):")
-        lines.extend(f"  {r['student_id']}: {records[r['student_id']]['review'][:160]}"
+        lines.extend(f"  {r['student_id']}: {records[r['student_id']].review[:160]}"
                      for r in review)
-    timed = [r for r in table if records.get(r["student_id"], {}).get("outcome") == "timeout"]
+    timed = [r for r in table if outcome(r) == "timeout"]
     if timed:
         lines.append(f"\nA cell timed out ({len(timed)}):")
         lines.extend(f"  {r['student_id']}: {r['reason']}" for r in timed)

@@ -20,21 +20,23 @@ from nbformat.v4 import new_markdown_cell
 
 EXTRA_FEEDBACK: list[Callable[[nbformat.NotebookNode], list[Any]]] = []
 
-HEADLINES = {
-    "refused": "This submission could not be graded",
+HEADLINES: dict[str, str] = {
+    "not-gradable": "This submission could not be graded",
     "kernel-died": "Your notebook stopped running",
     "memory": "Your notebook stopped running",
-    "error": "Your notebook could not be run",
+    "output-limit": "Your notebook stopped running",
+    "machinery-failure": "Your notebook could not be run",
     "timeout": "A cell ran too long",
-    "ok": "Notes from the grader",
+    "graded": "Notes from the grader",
 }
 
 
 def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) -> str:
+    """The grading note's Markdown; `outcome` is a grading outcome (see `outcome`)."""
     lines = []
     if reason:
         lines.append(f"**{HEADLINES.get(outcome, 'Grading note')}:** {reason}.")
-        if outcome not in ("ok", "timeout"):
+        if outcome not in ("graded", "timeout"):
             lines.append("It was graded 0 points. Fix this and submit again.")
     for note in notes:
         lines.append(f"- Note: {note}.")

@@ -19,24 +19,32 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import nbformat
 import sqlalchemy
 from nbconvert.exporters import NotebookExporter
-from nbconvert.writers import FilesWriter
+from nbconvert.writers.files import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.autogradeapp import AutogradeApp
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
 
+from autograder.execution import Limits, UnsupportedSetting, limits_from_course
 from autograder.grading.collect import Submission
-from autograder.grading.jobs import Job, JobResult
+from autograder.grading.errors import CourseError
+from autograder.grading.outcome import outcome_of_run
+from autograder.grading.worker import GradingJob, JobResult
 
-GRADER_VERSION = "2"  # bump when grading changes in a way that should regrade everyone
+#: ``annotate(notebook, outcome, reason, notes, mistakes)``: writes the grading note (feedback).
+Annotate = Callable[[nbformat.NotebookNode, str, str, list[str], list[str]], None]
+
+GRADER_VERSION = "3"  # bump when grading changes in a way that should regrade everyone
 
 
 _engines: dict[str, Any] = {}
@@ -55,22 +63,14 @@ def _shared_engine(url: str, **kwargs: Any) -> Any:
     return _engines[url]
 
 
-def _share_engines() -> None:
-    import nbgrader.api
-
-    nbgrader.api.create_engine = _shared_engine  # this process is the only gradebook writer
-
-
-class CourseError(Exception):
-    """The course cannot be graded as asked (message says what to do)."""
-
-
 @dataclass
 class Prepared:
     """A submission ready to run: the job, plus what the parent learned while preparing it."""
 
-    job: Job
+    job: GradingJob
     notes: list[str]  # learner-facing remarks (e.g. a restored test cell)
+    review: str = ""  # "marked for review: ..." from the static scan, or ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _drop_duplicate_ids(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
@@ -99,16 +99,53 @@ def _restored_cells(nb: nbformat.NotebookNode, notice: str) -> list[str]:
 
 
 class ClassGradebook:
-    """nbgrader's Autograde converter, driven one learner at a time by the class command."""
+    """nbgrader's Autograde converter, driven one learner at a time by the class command.
+
+    A context manager: it owns every side effect nbgrader needs (the working folder is the
+    course, nbgrader's engine factory is shared, the app singleton exists) and undoes them all on
+    exit. ``with ClassGradebook(course, "ps1", log) as book: ...``
+    """
 
     def __init__(self, course: Path, assignment: str, log_file: Path) -> None:
         self.course = course.resolve()
         self.assignment = assignment
+        self.log_file = log_file
         if not (self.course / "nbgrader_config.py").exists():
             raise CourseError(f"no nbgrader_config.py in {self.course}: run from the course root "
                               "or pass --course")
+        self._restore: list[Callable[[], None]] = []
+
+    def __enter__(self) -> ClassGradebook:
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Undo every side effect, last first."""
+        while self._restore:
+            self._restore.pop()()
+
+    def _open(self) -> None:
+        import nbgrader.api
+
+        here = os.getcwd()
         os.chdir(self.course)
-        _share_engines()
+        self._restore.append(lambda: os.chdir(here))
+        original = nbgrader.api.create_engine
+        nbgrader.api.create_engine = _shared_engine  # this process is the only gradebook writer
+
+        def unpatch() -> None:
+            nbgrader.api.create_engine = original
+        self._restore.append(unpatch)
+        self._restore.append(AutogradeApp.clear_instance)
+        assignment, log_file = self.assignment, self.log_file
         AutogradeApp.clear_instance()
         app = AutogradeApp.instance()
         app.initialize([assignment, "--log-level=WARN"], root=str(self.course))
@@ -120,6 +157,7 @@ class ClassGradebook:
         handler = logging.FileHandler(log_file)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         app.log.addHandler(handler)
+        self._restore.append(handler.close)
         app.log.setLevel(logging.INFO)
         app.log.propagate = False
         self.app = app
@@ -134,6 +172,10 @@ class ClassGradebook:
                  if not (isinstance(pp, type) and issubclass(pp, Execute))]
         self.saver = self._exporter(after)
         self.execute_config = self._execute_config()
+        try:
+            self.limits: Limits = limits_from_course(self.execute_config)
+        except UnsupportedSetting as err:
+            raise CourseError(str(err)) from err
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
             try:
                 notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
@@ -190,24 +232,29 @@ class ClassGradebook:
         return digest.hexdigest()
 
     # ---- paths -------------------------------------------------------------------------
+    def source_notebook_path(self) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
+                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+
     def submitted_path(self, student: str) -> str:
         return os.path.join(self.coursedir.format_path(
             self.coursedir.submitted_directory, student, self.assignment),
             f"{self.notebook_id}.ipynb")
 
     def dest(self, student: str) -> str:
-        return self.coursedir.format_path(self.coursedir.autograded_directory, student,
-                                          self.assignment)
+        return str(self.coursedir.format_path(self.coursedir.autograded_directory, student,
+                                              self.assignment))
 
     def autograded_path(self, student: str) -> Path:
         return Path(self.dest(student)) / f"{self.notebook_id}.ipynb"
 
     def key(self, sub: Submission) -> str:
         """Resume key: this submission's bytes under this version of the assignment."""
-        return hashlib.sha256(f"{self.version}:{sub.digest}:{sub.problem}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.version}:{sub.sha256}:{sub.problem}".encode()).hexdigest()
 
     def _resources(self, student: str) -> dict[str, Any]:
-        resources = self.conv.init_single_notebook_resources(self.submitted_path(student))
+        resources: dict[str, Any] = self.conv.init_single_notebook_resources(
+            self.submitted_path(student))
         resources["metadata"] = {"path": self.dest(student), "name": self.notebook_id}
         resources["output_extension"] = ".ipynb"  # what the exporter sets, for notebooks we write
         return resources
@@ -243,20 +290,20 @@ class ClassGradebook:
                 rel = os.path.relpath(full, dest)
                 if rel != f"{self.notebook_id}.ipynb" and not os.path.islink(full):
                     extra[rel] = Path(full).read_bytes()
-        job = Job(student, self.assignment, self.notebook_id, text, self.key(sub), extra,
-                  self.execute_config)
+        job = GradingJob(student, self.assignment, self.notebook_id, text, self.key(sub), extra,
+                         self.limits, hidden=(str(self.course),))
         return Prepared(job, notes)
 
     # ---- record ------------------------------------------------------------------------
-    def record(self, result: JobResult, prepared: Prepared, annotate: Any) -> list[str]:
+    def record(self, result: JobResult, prepared: Prepared, annotate: Annotate) -> list[str]:
         """Save an executed notebook's grades as nbgrader does; return the named mistakes."""
         student = result.student
-        notes = prepared.notes
+        notes = [prepared.review, *prepared.notes] if prepared.review else prepared.notes
         nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
         resources = self._resources(student)
-        finished = result.outcome in ("ok", "timeout")
+        finished = result.outcome in ("completed", "timeout")
         mistakes = named_mistakes(nb) if finished else []
-        annotate(nb, result.outcome, result.reason, notes, mistakes)
+        annotate(nb, outcome_of_run(result.outcome), result.reason, notes, mistakes)
         if finished:
             text, resources = self.saver.from_notebook_node(nb, resources)
         else:  # a run that did not finish: its partial outputs are not scored
@@ -265,7 +312,7 @@ class ClassGradebook:
         self._write(student, text, resources)
         return mistakes
 
-    def record_problem(self, sub: Submission, annotate: Any) -> None:
+    def record_problem(self, sub: Submission, annotate: Annotate) -> None:
         """A submission that cannot run: every grade 0; the released notebook carries the reason."""
         self.zero(sub.student)
         dest = Path(self.dest(sub.student))
@@ -275,7 +322,7 @@ class ClassGradebook:
                                                   self.assignment)) / f"{self.notebook_id}.ipynb"
         if release.exists():
             nb = nbformat.read(release, as_version=4)
-            annotate(nb, "refused", sub.problem or "", [], [])
+            annotate(nb, "not-gradable", sub.problem or "", [], [])
             self.coursedir.student_id = sub.student
             self._write(sub.student, nbformat.writes(nb), self._resources(sub.student))
 
@@ -319,8 +366,27 @@ class ClassGradebook:
                                        "needs_manual_grade": sub.needs_manual_grade}
         return out
 
-    def close(self) -> None:
-        AutogradeApp.clear_instance()
+    # ---- feedback ------------------------------------------------------------------
+    def generate_feedback(self, students: Iterable[str]) -> list[str]:
+        """nbgrader's own HTML feedback for `students`, in this process (no per-learner start-up);
+        returns the students whose feedback failed (nbgrader's log says why)."""
+        from nbgrader.converters import GenerateFeedback, NbGraderException
+
+        conv = GenerateFeedback(coursedir=self.coursedir, parent=self.app)
+        conv.force = True
+        failed = []
+        try:
+            for student in students:
+                if not self.autograded_path(student).exists():
+                    continue
+                self.coursedir.student_id = student
+                try:
+                    conv.start()
+                except NbGraderException:
+                    failed.append(student)
+        finally:
+            self.coursedir.student_id = "*"
+        return failed
 
 
 def named_mistakes(nb: nbformat.NotebookNode) -> list[str]:

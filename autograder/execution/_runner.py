@@ -1,19 +1,23 @@
-"""Runs one notebook inside the bubblewrap sandbox; started only by `autograder.sandbox`.
+"""Runs one notebook in a fresh kernel; started by `autograder.execution` (every backend).
 
-Runs as uid 0 of the sandbox with just CAP_SETUID, CAP_SETGID (to start the kernel as the
-unprivileged learner uid) and CAP_KILL (to interrupt and kill it). It never executes learner
-code itself: the kernel does, as another uid with no capabilities, so it cannot read this
-process's memory (where the notebook with its hidden tests lives; it arrives on stdin).
+The same runner executes the cells whichever backend contains it, so cell timeouts, output
+budgets and each cell's verdict mean the same thing everywhere. In the sandbox it is uid 0 of the
+sandbox with just CAP_SETUID, CAP_SETGID (to start the kernel as the unprivileged learner uid)
+and CAP_KILL (to interrupt and kill it); it never executes learner code itself: the kernel does,
+as another uid with no capabilities, so it cannot read this process's memory (where the notebook
+with its hidden tests lives; it arrives on stdin). The local backend runs it unconfined, with the
+kernel as the same user.
 
-Protocol. stdin: two JSON lines. Line 1 (limits, kernel uid, kernel environment) starts the
+Protocol. stdin: two JSON lines. Line 1 (limits, folders, kernel uid and environment) starts the
 kernel at once; line 2 (the notebook) may come much later (a prestarted spare) and starts the
 ``total_timeout`` clock when it arrives.
 stdout (a private copy of fd 1; fd 1 itself is pointed at stderr): JSON lines, each one event:
 ``{"event": "ready"}`` once the kernel answers, ``{"event": "start", "index": i}`` before cell
-i runs, ``{"event": "done", "index": i, "outputs": [...], "execution_count": n}`` after it, and
-last ``{"event": "end", "outcome": ..., "reason": ..., "failed_cell": ..., "detail": ...,
-"language_info": {...}}``. Cell numbers in reasons are 1-based over all cells. Standard library
-plus nbclient only: this file is bound into the sandbox on its own.
+i runs, ``{"event": "done", "index": i, "outputs": [...], "execution_count": n, "status": s}``
+after it (``s``: the execute reply's status, or ``timeout``), and last ``{"event": "end",
+"outcome": ..., "reason": ..., "failed_cell": ..., "detail": ..., "language_info": {...}}``.
+Cell numbers in reasons are 1-based over all cells. Standard library plus nbclient only: this file
+is bound into the sandbox on its own.
 """
 
 from __future__ import annotations
@@ -44,8 +48,6 @@ from nbformat import from_dict as _from_dict  # noqa: E402
 
 from_dict = cast(Callable[[Any], NotebookNode], _from_dict)
 
-WORKDIR = "/home/learner"
-PRIVATE = "/tmp/runner"  # root-only; the kernel cannot list or read it
 INTERRUPT_GRACE = 3.0  # seconds a cell gets to stop after SIGINT before the kernel is killed
 NOTE = "\n[output truncated: this cell wrote {total} of output; only the first {kept} are kept]\n"
 
@@ -62,6 +64,10 @@ def _text_size(value: Any) -> int:
     if isinstance(value, dict):
         return sum(_text_size(k) + _text_size(v) for k, v in value.items())
     return len(json.dumps(value, default=str))
+
+
+def _is_error(out: dict[str, Any]) -> bool:
+    return (out.get("output_type") or out.get("msg_type")) == "error"
 
 
 def _output_size(out: dict[str, Any]) -> int:
@@ -81,12 +87,19 @@ def enforce_budget(outputs: list[Any], budget: int, dropped: int = 0) -> list[An
     """Keep at most `budget` bytes of output text; say what was cut in a stdout note.
 
     A stream is cut at the limit; other outputs over the limit are left out whole (half an image
-    is no image). `dropped` counts bytes already discarded while the cell was running.
+    is no image), except an error, which is always kept (its traceback shortened): a cell's
+    error must never vanish with its output. `dropped` counts bytes already discarded while the
+    cell was running.
     """
     kept: list[Any] = []
     used = 0
     for out in outputs:
         size = _output_size(out)
+        if _is_error(out):
+            out["evalue"] = _cut(str(out.get("evalue", "")), 4096)
+            out["traceback"] = [_cut(str(line), 4096) for line in out.get("traceback", [])[-8:]]
+            kept.append(out)
+            continue
         if used + size <= budget:
             kept.append(out)
             used += size
@@ -103,14 +116,20 @@ def enforce_budget(outputs: list[Any], budget: int, dropped: int = 0) -> list[An
     return kept
 
 
-class SandboxClient(NotebookClient):
-    """nbclient with a per-cell output budget enforced as messages arrive (memory stays bounded)."""
+class RunnerClient(NotebookClient):
+    """nbclient with a per-cell output budget enforced as messages arrive (memory stays bounded),
+    and each cell's execute reply status kept: the kernel's verdict, not the outputs', decides."""
 
     def __init__(self, nb: NotebookNode, km: AsyncKernelManager, budget: int, **kw: Any) -> None:
         super().__init__(nb, km=km, **kw)
         self.budget = budget
         self.used: dict[int, int] = {}
         self.dropped: dict[int, int] = {}
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.on_cell_executed = self._keep_reply
+
+    def _keep_reply(self, cell: NotebookNode, cell_index: int, execute_reply: Any) -> None:
+        self.replies[cell_index] = dict(execute_reply.get("content", {}))
 
     def output(
         self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
@@ -120,6 +139,8 @@ class SandboxClient(NotebookClient):
         used = self.used.get(cell_index, 0)
         content = msg["content"]
         size = _output_size({"msg_type": msg["msg_type"], **content})
+        if msg["msg_type"] == "error":  # never dropped: enforce_budget shortens it instead
+            return super().output(outs, msg, display_id, cell_index)
         if used + size > self.budget:
             if msg["msg_type"] == "stream" and used < self.budget:
                 content["text"] = _cut(content["text"], self.budget - used)
@@ -145,10 +166,13 @@ class Runner:
         self.notebook = notebook
         self.nb = from_dict({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
         self.limits: dict[str, Any] = setup["limits"]
-        self.uid = int(setup["kernel_uid"])
+        self.uid: int | None = setup["kernel_uid"]
         self.kernel_env: dict[str, str] = setup["kernel_env"]
+        self.workdir: str = setup["workdir"]
+        self.private: str = setup["private"]  # the runner's own; the kernel cannot read it
+        self.runtime: str = setup["runtime"]  # the kernel's connection file
         self.deadline = time.monotonic() + float(self.limits["total_timeout"])
-        self.outcome = "ok"
+        self.outcome = "completed"
         self.reason: str | None = None
         self.failed_cell: int | None = None
         self.detail: str | None = None
@@ -160,7 +184,7 @@ class Runner:
 
     def note(self, outcome: str, reason: str, cell: int | None, detail: str | None = None) -> None:
         """Record the first problem; later ones are consequences or less telling."""
-        if self.outcome == "ok":
+        if self.outcome == "completed":
             self.outcome, self.reason, self.failed_cell, self.detail = outcome, reason, cell, detail
 
     def finish(self) -> None:
@@ -180,7 +204,7 @@ class Runner:
     def kernel_cmd(self) -> list[str]:
         lim = self.limits
         cpu = int(lim["cpu_seconds"])
-        return [
+        prlimit = [
             "/usr/bin/prlimit",
             f"--cpu={cpu}:{cpu + 2}",
             f"--as={int(lim['memory_bytes'])}",
@@ -189,6 +213,11 @@ class Runner:
             f"--fsize={int(lim['max_file_bytes'])}",
             "--core=0",
             "--",
+        ]  # fmt: skip
+        if self.uid is None and not os.path.exists(prlimit[0]):
+            prlimit = []  # unconfined local runs: limits are a courtesy there, not protection
+        return [
+            *prlimit,
             sys.executable,
             "-P",  # cwd not on sys.path: a submitted asyncourse.py must not replace the package
             "-m",
@@ -201,12 +230,12 @@ class Runner:
         ]
 
     def make_kernel_manager(self) -> AsyncKernelManager:
-        kdir = os.path.join(PRIVATE, "kernels", "sandbox")
+        kdir = os.path.join(self.private, "kernels", "sandbox")
         os.makedirs(kdir, exist_ok=True)
         spec = {"argv": self.kernel_cmd(), "display_name": "sandbox", "language": "python"}
         with open(os.path.join(kdir, "kernel.json"), "w") as f:
             json.dump(spec, f)
-        runtime = "/tmp/runtime"  # readable: the kernel reads its connection file here
+        runtime = self.runtime  # readable: the kernel reads its connection file here
         os.makedirs(runtime, mode=0o755, exist_ok=True)
         os.chmod(runtime, 0o755)
 
@@ -215,7 +244,7 @@ class Runner:
                 super().write_connection_file(**kw)
                 os.chmod(self.connection_file, 0o644)  # the kernel runs as another uid
 
-        ksm = KernelSpecManager(kernel_dirs=[os.path.join(PRIVATE, "kernels")])
+        ksm = KernelSpecManager(kernel_dirs=[os.path.join(self.private, "kernels")])
         return Manager(
             kernel_name="sandbox",
             kernel_spec_manager=ksm,
@@ -232,7 +261,8 @@ class Runner:
             with contextlib.suppress(Exception):
                 code = proc.wait(timeout=2)
         tail = ""
-        with contextlib.suppress(OSError), open(os.path.join(PRIVATE, "kernel.err"), "rb") as f:
+        err_file = os.path.join(self.private, "kernel.err")
+        with contextlib.suppress(OSError), open(err_file, "rb") as f:
             f.seek(0, os.SEEK_END)
             f.seek(max(0, f.tell() - 4096))
             tail = f.read().decode("utf-8", "replace")
@@ -257,14 +287,14 @@ class Runner:
     async def run(self) -> None:
         budget = int(self.limits["max_output_bytes"])
         self.km = self.make_kernel_manager()
-        client = SandboxClient(
+        client = RunnerClient(
             self.nb,
             km=self.km,
             budget=budget,
             timeout=None,
             allow_errors=True,
             kernel_name="sandbox",
-            startup_timeout=max(1, int(min(60.0, float(self.limits["total_timeout"])))),
+            startup_timeout=max(1, int(float(self.limits["startup_timeout"]))),
             iopub_timeout=2,
             record_timing=False,
             # not nbclient's coalescing: its regex .*\r(?=[^\n]) is quadratic in a line's length,
@@ -272,21 +302,18 @@ class Runner:
             coalesce_streams=False,
             store_widget_state=False,
         )
-        stderr = open(os.path.join(PRIVATE, "kernel.err"), "wb")  # noqa: SIM115
+        stderr = open(os.path.join(self.private, "kernel.err"), "wb")  # noqa: SIM115
+        as_user: dict[str, Any] = (
+            {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
+        )
         try:
             await client.async_start_new_kernel(
-                cwd=WORKDIR,
-                env=self.kernel_env,
-                user=self.uid,
-                group=self.uid,
-                extra_groups=[],
-                stdout=stderr,
-                stderr=stderr,
+                cwd=self.workdir, env=self.kernel_env, stdout=stderr, stderr=stderr, **as_user
             )
             await client.async_start_new_kernel_client()
         except Exception as exc:
             self.exit_description()  # fills self.detail with the kernel's stderr
-            self.note("error", "the kernel could not start", None, f"{exc!r}\n{self.detail}")
+            self.note("failed", "the kernel could not start", None, f"{exc!r}\n{self.detail}")
             await self.kill_kernel()
             return
         finally:
@@ -302,15 +329,15 @@ class Runner:
         self.deadline = self.notebook.at + float(self.limits["total_timeout"])
         if not await self.km.is_alive():  # a spare's kernel that died idle: not the learner's doing
             self.exit_description()
-            self.note("error", "the kernel stopped before the notebook arrived", None, self.detail)
+            self.note("failed", "the kernel stopped before the notebook arrived", None, self.detail)
             return
         try:
             await self.run_cells(client)
         except Exception as exc:
-            self.note("error", "the grader failed", None, repr(exc))
+            self.note("failed", "the grader failed", None, repr(exc))
         self.finish()  # no kernel shutdown: the pid namespace ends with this process
 
-    async def run_cells(self, client: SandboxClient) -> None:
+    async def run_cells(self, client: RunnerClient) -> None:
         budget = int(self.limits["max_output_bytes"])
         cell_timeout = float(self.limits["cell_timeout"])
         for index, cell in enumerate(self.nb.cells):
@@ -325,8 +352,9 @@ class Runner:
             limit = min(cell_timeout, remaining)
             task = asyncio.ensure_future(client.async_execute_cell(cell, index))
             done, _ = await asyncio.wait({task}, timeout=limit)
-            fatal = False
+            fatal = timed_out = False
             if not done:
+                timed_out = True
                 why = f"ran past the time limit in cell {number}"
                 self.note("timeout", why, number)
                 with contextlib.suppress(Exception):
@@ -348,16 +376,40 @@ class Runner:
                     why = f"{words} in cell {number}"
                     self.note(outcome, why, number, self.detail)
                     cell.outputs.append(_error_output("DeadKernelError", why))
-                else:
-                    self.note("error", f"the grader failed in cell {number}", number, repr(exc))
+                else:  # nbclient could not follow what the learner's kernel sent
+                    why = f"the kernel stopped answering as a kernel should in cell {number}"
+                    self.note("kernel-died", why, number, repr(exc))
+                    cell.outputs.append(_error_output("DeadKernelError", why))
                     await self.kill_kernel()
             if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
                 self.note("memory", f"memory limit reached in cell {number}", number)
+            status = _reported(cell, client.replies.get(index), timed_out=timed_out)
             cell.outputs = enforce_budget(cell.outputs, budget, client.dropped.get(index, 0))
-            result = {"outputs": cell.outputs, "execution_count": cell.get("execution_count")}
+            result = {"outputs": cell.outputs, "execution_count": cell.get("execution_count"),
+                      "status": status}
             self.emit({"event": "done", "index": index, **result})
             if fatal:
                 return
+
+
+def _reported(cell: NotebookNode, reply: dict[str, Any] | None, *, timed_out: bool) -> str:
+    """The cell's verdict from its execute reply; an error the reply reports but the outputs lack
+    (a learner's exception handler can hide it) is added, as nbgrader's own Execute does."""
+    if timed_out:
+        return "timeout"
+    if reply is None:
+        return "error"  # no reply at all: the kernel never said the cell succeeded
+    status = str(reply.get("status", "error"))
+    if status != "ok":
+        ename = str(reply.get("ename") or "Error")
+        if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            evalue = str(reply.get("evalue") or "the cell failed but its error was not shown")
+            traceback = [str(t) for t in reply.get("traceback") or []] or [f"{ename}: {evalue}"]
+            cell.outputs.append(from_dict({
+                "output_type": "error", "ename": ename, "evalue": evalue, "traceback": traceback,
+            }))  # fmt: skip
+        return "error"
+    return "ok"
 
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
@@ -401,14 +453,14 @@ def main() -> int:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     _set_nondumpable()
-    os.makedirs(PRIVATE, mode=0o700, exist_ok=True)
     setup = json.loads(sys.stdin.buffer.readline())
+    os.makedirs(setup["private"], mode=0o700, exist_ok=True)
     _set_limits(setup["limits"])
     runner = Runner(setup, channel, NotebookLine())
     try:
         asyncio.run(runner.run())
     except Exception as exc:  # never leave the host without an answer
-        runner.note("error", "the grader failed", None, repr(exc))
+        runner.note("failed", "the grader failed", None, repr(exc))
     runner.finish()
     return 0
 

@@ -1,0 +1,113 @@
+"""The bubblewrap command line of one sandbox: namespaces, what of the host it sees, the runner.
+
+The root is made of read-only binds of ``/usr``, an allowlist of ``/etc`` files, the Python
+installation, the virtualenv and the folder of the installed helper package; nothing else of the
+host: not the course (``source/``, ``autograder/``, ``submitted/``, ``gradebook.db``), not
+``/root``, ``/home``, ``/work``. A path to bind that would show a hidden folder (the course) is
+refused rather than bound.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ._process import RUNNER
+
+__all__ = ["RUNNER_IN_SANDBOX", "WORKDIR", "argv", "namespace_args", "system_binds"]
+
+RUNNER_IN_SANDBOX = "/opt/asyncourse-sandbox/runner.py"
+WORKDIR = "/home/learner"
+ETC_ALLOWLIST = (
+    "passwd", "group", "hosts", "nsswitch.conf", "host.conf", "localtime", "ld.so.cache",
+    "ld.so.conf", "ld.so.conf.d", "mime.types", "fonts", "ssl/openssl.cnf", "alternatives",
+)  # fmt: skip
+
+
+class Exposes(RuntimeError):
+    """A bind would show the sandbox a folder it must not see."""
+
+
+def namespace_args() -> list[str]:
+    return [
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent", "--new-session",
+        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        "--cap-add", "CAP_KILL",
+    ]  # fmt: skip
+
+
+def parents(path: Path | str) -> list[str]:
+    """Create the ancestors of a bind target traversable (bwrap would make them 0700)."""
+    args: list[str] = []
+    for parent in reversed(Path(path).parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    if os.path.isdir("/var/cache/fontconfig"):  # system font cache: fc-list need not rebuild it
+        args += [*parents("/var/cache/fontconfig")]
+        args += ["--ro-bind", "/var/cache/fontconfig", "/var/cache/fontconfig"]
+    for name in ETC_ALLOWLIST:
+        if os.path.exists(f"/etc/{name}"):
+            args += [*parents(f"/etc/{name}"), "--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "0755", "--size", str(64 << 20), "--tmpfs", "/tmp"]
+    args += ["--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/dev/shm"]
+    return args
+
+
+def helper_package_root() -> Path | None:
+    """The folder holding the installed ``asyncourse`` package (``src/`` of an editable install)."""
+    spec = importlib.util.find_spec("asyncourse")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).resolve().parent.parent
+
+
+def python_binds(hidden: Iterable[Path]) -> list[str]:
+    """The interpreter, the venv and the helper package, read-only at their paths."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix), Path(sys.prefix).resolve()}
+    roots.add(Path(sys.executable).resolve().parent.parent)
+    helper = helper_package_root()
+    if helper is not None:
+        roots.add(helper)
+    hide = [h.resolve() for h in hidden]
+    args: list[str] = []
+    for root in sorted(roots, key=lambda p: len(p.parts)):
+        if str(root).startswith(("/usr/", "/bin", "/lib")) or str(root) == "/usr":
+            continue
+        for secret in hide:
+            if root == secret or root.resolve() in secret.parents:
+                raise Exposes(f"Python or the helper package lives in {root}, which holds "
+                              f"{secret}: the sandbox cannot show one without the other")
+        args += [*parents(root), "--ro-bind", str(root), str(root)]
+    return args
+
+
+def argv(bwrap: str, scratch: Path, seccomp_fd: int | None, hidden: Iterable[Path]) -> list[str]:
+    return [
+        bwrap,
+        *namespace_args(),
+        *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
+        *system_binds(),
+        *python_binds(hidden),
+        *parents(RUNNER_IN_SANDBOX),
+        "--ro-bind", str(RUNNER), RUNNER_IN_SANDBOX,
+        *parents(WORKDIR),
+        "--bind", str(scratch), WORKDIR,
+        "--chdir", "/tmp",
+        "--",
+        sys.executable, "-I", "-B", RUNNER_IN_SANDBOX,
+    ]  # fmt: skip

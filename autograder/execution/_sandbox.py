@@ -1,0 +1,231 @@
+"""Execute an untrusted learner notebook (with its hidden tests) inside a bubblewrap sandbox.
+
+Why. Plain nbgrader runs the kernel as the grader, in the course directory: a submission deleted
+``gradebook.db``, printed ``source/`` (solutions and hidden tests) into its own feedback, and
+``os._exit(1)`` or an ignored SIGINT left nbgrader without a result. nbclient has per-cell
+timeouts but no isolation, no resource limits and no output cap, so this module adds them.
+
+Why bubblewrap. It is a small, audited Debian package (the sandbox of Flatpak) that builds
+mount, pid, network, ipc and uts namespaces from a command line, with ``--die-with-parent``;
+no daemon, no image, ~10 ms to start. Docker/podman need a daemon and images; firejail is a
+large setuid program driven by profiles; nsjail is not packaged in Debian; hand-written
+``unshare``/mount code would be a worse copy of bwrap.
+
+Design. ``bwrap`` starts the runner (``_runner.py``, bound in read-only on its own) with:
+- a root made of read-only binds of ``/usr``, an allowlist of ``/etc`` files, the Python
+  installation, the virtualenv and the helper package's ``src/`` (installed editable); nothing
+  else of the host: not the course directory (``source/``, ``release/``, ``autograder/``,
+  ``submitted/``, ``autograded/``, ``gradebook.db``), not ``/root``, ``/home``, ``/work``;
+- a fresh scratch folder (host temp dir, deleted afterwards) at ``/home/learner``: the kernel's
+  cwd, HOME and TMPDIR and, with a small private ``/dev/shm``, its only writable place; it
+  starts with ``extra_files`` and a copy of matplotlib's font list (built once per process from
+  a clean HOME; with the read-only system fontconfig cache a first plot costs no font scan);
+- its own network namespace (only ``lo``: the runner talks to its kernel over loopback TCP, so
+  both live in the sandbox), pid namespace (when the runner ends, bwrap's pid 1 ends and the
+  kernel takes every process it started with it), ipc and uts namespaces, a new session.
+The runner is uid 0 of the sandbox holding only CAP_SETUID, CAP_SETGID and CAP_KILL; it reads
+the notebook (hidden tests included) from stdin and keeps it in memory; it is not dumpable.
+It starts the kernel through ``prlimit`` (CPU, address space, processes, open files, file size,
+no core) as a dedicated uid (a high base + the host pid of bwrap, unique while it runs, so
+RLIMIT_NPROC counts only this kernel) with no capabilities and no_new_privs: learner code can
+neither ptrace nor read the runner through /proc, nor signal it, nor read root-only files.
+With ``prestart=True`` the next sandbox (bwrap, runner, kernel) boots while the caller does its
+own work and waits for its notebook; each sandbox still runs exactly one notebook.
+Every cell's output is cut at ``max_output_bytes`` as it arrives; the host reads at most
+``MAX_RESULT_BYTES`` from the runner and kills the process group at ``total_timeout`` +
+``HOST_MARGIN`` whatever happens inside. Submitted outputs are discarded; a code cell that did not
+run gets an error output saying why, so a grader never mistakes "no output" for "passed".
+
+NOT protected against:
+- cheating inside the kernel: learner code runs before the hidden tests in the same interpreter,
+  so it can monkeypatch ``asyncourse``/builtins, or capture a hidden test's source when it runs
+  (e.g. an IPython ``pre_run_cell`` hook) and print it into that cell's output. Feedback should
+  not show hidden test cells' outputs verbatim; score checks belong outside the kernel.
+- kernel exploits: namespaces share the host kernel, so a Linux kernel bug is a way out. A small
+  seccomp filter (x86_64 only) refuses new user namespaces, setns, bpf, keyctl, io_uring,
+  userfaultfd and perf events, which removes the usual first steps, not every kernel bug.
+- CPU and memory of the whole machine: limits are per process (RLIMIT_AS per process, up to
+  ``max_processes`` of them), not a cgroup; run fewer sandboxes in parallel than cores.
+- disk: each file is capped (``max_file_bytes``) but not the number of files in scratch.
+- loopback inside the sandbox: learner code can connect to its own kernel's ports.
+- a readable ``/usr`` and ``/etc`` allowlist: anything world-readable there is visible.
+Requires root on the host (to give the kernel its own uid) and bubblewrap (``bwrap``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from . import _bwrap, _seccomp
+from ._backend import KERNEL_ENV, BackendUnavailable, RunnerBackend
+from ._process import Launch, private_tmp, write_files
+
+__all__ = ["SandboxBackend"]
+
+INSTALL = "apt-get install bubblewrap"
+SANDBOX_ENV = {
+    **KERNEL_ENV,
+    "HOME": _bwrap.WORKDIR,
+    "TMPDIR": _bwrap.WORKDIR,
+    "USER": "learner",
+    "LOGNAME": "learner",
+    "JUPYTER_PLATFORM_DIRS": "1",
+}
+
+
+class SandboxBackend(RunnerBackend):
+    """Runs each notebook in its own bubblewrap sandbox (see the module's docstring).
+
+    `hidden` are host folders the sandbox must never show (the course): a bind that would show
+    one is refused at `check`.
+    """
+
+    name = "sandbox"
+
+    def __init__(self, *, prestart: bool = True, hidden: Iterable[Path] = ()) -> None:
+        super().__init__(prestart=prestart)
+        self.hidden = tuple(Path(h).resolve() for h in hidden)
+
+    def check(self) -> None:
+        """bwrap, root, prlimit and a probe sandbox (checked once per process)."""
+        problem = _unavailable()
+        if problem:
+            raise BackendUnavailable(problem)
+        try:
+            _bwrap.python_binds(self.hidden)
+        except _bwrap.Exposes as err:
+            raise BackendUnavailable(str(err)) from err
+
+    def launch(self, env: Mapping[str, str]) -> Launch:
+        bwrap = shutil.which("bwrap") or "bwrap"
+        tmp = private_tmp("asyncourse-sandbox-")
+        scratch = Path(tmp.name) / "home"
+        scratch.mkdir(mode=0o755)
+        os.chmod(scratch, 0o755)  # the runner (no CAP_DAC_*) enters it to start the kernel
+        program = _seccomp.program()
+        filt = tempfile.TemporaryFile(dir=tmp.name)  # noqa: SIM115  (closed by cleanup)
+        filt.write(program or b"")
+        filt.seek(0)
+        fd = filt.fileno() if program else None
+
+        def cleanup() -> None:
+            filt.close()
+            tmp.cleanup()
+
+        base = _uid_base()
+        return Launch(
+            argv=_bwrap.argv(bwrap, scratch, fd, self.hidden),
+            env=_runner_env(),
+            setup={"kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
+                   "workdir": _bwrap.WORKDIR, "private": "/tmp/runner",
+                   "runtime": "/tmp/runtime"},
+            scratch=scratch,
+            cleanup=cleanup,
+            uid_of=lambda pid: base + pid,  # unique while this bwrap runs
+            prepare=_prepare_scratch,
+            pass_fds=(fd,) if fd is not None else (),
+        )
+
+
+def _prepare_scratch(scratch: Path, uid: int | None) -> None:
+    """Hand scratch to the kernel's uid, with a copy of matplotlib's font list in it."""
+    assert uid is not None
+    os.lchown(scratch, uid, uid)
+    fonts = _font_cache()
+    if fonts is not None:
+        write_files(scratch, {f".cache/matplotlib/{fonts.name}": fonts.read_bytes()}, uid)
+
+
+@functools.lru_cache(maxsize=1)
+def _unavailable() -> str | None:
+    """Why a sandbox cannot run on this machine, or None (checked once per process)."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return f"bubblewrap (bwrap) is not installed: {INSTALL}"
+    if os.geteuid() != 0:
+        return "the sandbox runs learner code as a separate uid and needs root; run as root"
+    if not os.path.exists("/usr/bin/prlimit"):
+        return "prlimit (util-linux) is missing: apt-get install util-linux"
+    probe = [bwrap, *_bwrap.namespace_args(), *_bwrap.system_binds(), "--", "/usr/bin/true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap does not run here: {exc}"
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip()
+        return f"bubblewrap cannot build a sandbox here: {err} ({INSTALL})"
+    try:
+        _uid_base()
+    except BackendUnavailable as err:
+        return str(err)
+    return None
+
+
+def _runner_env() -> dict[str, str]:
+    return {
+        "PATH": _sandbox_path(),
+        "HOME": "/tmp/runner",
+        "LANG": "C.UTF-8",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTER_CONFIG_DIR": "/tmp/runner/config",
+        "JUPYTER_DATA_DIR": "/tmp/runner/data",
+        "JUPYTER_RUNTIME_DIR": "/tmp/runtime",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _sandbox_path() -> str:
+    return f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
+
+
+@functools.lru_cache(maxsize=1)
+def _uid_base() -> int:
+    """First uid of a block of pid_max unused-by-convention uids that this host can map."""
+    try:
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        pid_max = 1 << 22
+    ranges = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/uid_map").read_text().splitlines():
+            inside, _outside, count = (int(x) for x in line.split())
+            ranges.append((inside, inside + count))
+    for preferred in (1_500_000_000, 200_000):
+        if not ranges or any(a <= preferred and preferred + pid_max < b for a, b in ranges):
+            return preferred
+    raise BackendUnavailable("no free block of uids is mapped in this container for the kernel")
+
+
+_font_lock = threading.Lock()
+
+
+def _font_cache() -> Path | None:
+    """matplotlib's font list, built once per process from a clean HOME (trusted, not learner
+    made): each sandbox gets a copy, so a first plot does not spend ~0.5 s scanning fonts."""
+    with _font_lock:  # threads starting sandboxes together build it once
+        return _build_font_cache()
+
+
+@functools.lru_cache(maxsize=1)
+def _build_font_cache() -> Path | None:
+    home = Path(tempfile.mkdtemp(prefix="asyncourse-fonts-"))
+    atexit.register(shutil.rmtree, home, True)
+    env = {"HOME": str(home), "MPLCONFIGDIR": str(home), "PATH": _sandbox_path()}
+    try:
+        subprocess.run(
+            [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+            env=env, capture_output=True, timeout=120, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next(iter(sorted(home.glob("fontlist-*.json"))), None)

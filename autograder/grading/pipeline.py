@@ -1,0 +1,274 @@
+"""`grade_class`: grade a whole class in one call (what `python -m autograder grade` runs).
+
+    submissions -> collect -> run (jobs on an Executor) -> gradebook -> feedback -> export
+
+The parent process collects and checks submissions, prepares each notebook with nbgrader (tests
+restored from the gradebook), hands plain-data jobs to a process pool (or a Dask cluster with
+``scheduler``), and commits each result to the gradebook as it arrives, so a crash or Ctrl-C
+keeps everything finished so far and a re-run grades only new or changed submissions. Errors that
+stop the whole run are `GradingError`s; everything about one learner is that learner's record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from nbformat.warnings import MissingIDFieldWarning
+from sqlalchemy.exc import SAWarning
+
+from autograder import scan
+from autograder.grading import export, worker
+from autograder.grading.collect import STUDENT_ID, Submission, collect
+from autograder.grading.errors import SandboxUnavailable
+from autograder.grading.feedback import annotate
+from autograder.grading.outcome import outcome_of_run, rule
+from autograder.grading.records import GradeRecord, GradingState, NotebookRecord
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from autograder.grading.gradebook import ClassGradebook, Prepared
+
+__all__ = ["NO_SANDBOX_WARNING", "Report", "grade_class"]
+
+NO_SANDBOX_WARNING = (
+    "WARNING: --no-sandbox: learner code runs unconfined, with your permissions, next to the "
+    "gradebook and the hidden tests. Use only on submissions you trust."
+)
+DB_RETRIES = 5
+T = TypeVar("T")
+
+
+@dataclass
+class Report:
+    """What a run did (returned to tests and the benchmark; printed as the summary)."""
+
+    graded: list[str] = field(default_factory=list)  # students graded in this run
+    skipped: list[str] = field(default_factory=list)  # unchanged since the last run
+    table: list[dict[str, Any]] = field(default_factory=list)  # the CSV rows
+    seconds: float = 0.0
+    text: str = ""
+    interrupted: bool = False
+    where: str = ""  # how the jobs ran: sandbox or not, on which executor
+    exit_code: int = 0
+
+    def __repr__(self) -> str:
+        return (f"Report(graded={len(self.graded)}, skipped={len(self.skipped)}, "
+                f"{self.seconds:.1f} s, exit {self.exit_code})")
+
+
+def grade_class(course: Path, assignment: str, *, submissions: Path | None = None,
+                workers: int | None = None, scheduler: str | None = None,
+                csv_path: Path | None = None, force: bool = False, feedback: bool = False,
+                sandbox: bool = True, progress: bool = True) -> Report:
+    """Grade every new or changed submission of `assignment` in `course`; see the module doc.
+
+    Raises `GradingError` (with the sentence to show) when the class cannot be graded at all.
+    """
+    from tqdm import tqdm
+
+    from autograder.grading.gradebook import ClassGradebook
+
+    warnings.filterwarnings("ignore", category=MissingIDFieldWarning)  # learners' old notebooks
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session handling
+    start = time.perf_counter()
+    course = course.resolve()
+    state_dir = course / ".grading"
+    report = Report()
+    with ClassGradebook(course, assignment, state_dir / f"{assignment}.log") as book:
+        use_sandbox = _choose_sandbox(sandbox, (str(course),))
+        state = GradingState(state_dir / f"{assignment}.jsonl")
+        subs = collect(course, assignment, book.notebook_id, submissions)
+        todo: list[Submission] = []
+        for sub in subs:
+            current = (STUDENT_ID.match(sub.student) is None
+                       or book.autograded_path(sub.student).exists())
+            if not force and current and state.is_current(sub.student, book.key(sub)):
+                report.skipped.append(sub.student)
+            else:
+                todo.append(sub)
+        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb", file=sys.stderr,
+                   disable=not progress or not todo, smoothing=0.1)
+        try:
+            _run(book, state, todo, use_sandbox, workers, scheduler, bar, report)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            bar.close()
+        if feedback and report.graded:
+            for student in book.generate_feedback(
+                    s for s in report.graded if STUDENT_ID.match(s)):
+                print(f"feedback for {student} failed: see .grading/{assignment}.log",
+                      file=sys.stderr)
+        table = export.rows(assignment, list(book.max_points), book.scores(), state.records)
+        report.table = table
+        path = csv_path or course / f"grades-{assignment}.csv"
+        export.write_csv(path, table, list(book.max_points))
+        report.seconds = time.perf_counter() - start
+        report.text = export.summary(table, book.max_points, state.records,
+                                     graded_now=len(report.graded),
+                                     skipped=len(report.skipped), seconds=report.seconds)
+        if report.where:
+            report.text += f"\n\nRan {report.where}."
+        report.text += f"\nGrades written to {path}"
+        if report.interrupted:
+            left = len(todo) - len(report.graded)
+            report.text += (f"\nInterrupted: {left} submissions not graded yet; run the same "
+                            "command again to grade them (finished ones are kept).")
+            report.exit_code = 130
+        else:
+            report.exit_code = max((rule(state.records[s].outcome).exit_code
+                                    for s in report.graded if s in state.records), default=0)
+    return report
+
+
+def _choose_sandbox(wanted: bool, hidden: tuple[str, ...]) -> bool:
+    if not wanted:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
+        return False
+    problem = worker.backend_problem(True, hidden)
+    if problem is None:
+        return True
+    raise SandboxUnavailable(f"cannot grade in the sandbox: {problem}.\nFix that, or (trusted "
+                             "code only) pass --no-sandbox to run learner code unconfined.")
+
+
+def _executor(workers: int | None, scheduler: str | None) -> tuple[Executor, int, Any]:
+    """(executor, how many jobs it runs at once, the Dask client or None)."""
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+        slots = sum(client.nthreads().values()) or 1
+        return client.get_executor(pure=False), slots, client
+    n = workers or 2 * (os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker.warm_worker)
+    return pool, n, None
+
+
+def _prepared(book: ClassGradebook, state: GradingState, todo: list[Submission],
+              use_sandbox: bool, report: Report, bar: tqdm[Any]) -> Iterator[Prepared]:
+    """Prepare runnable submissions one at a time; record unrunnable ones right away."""
+    for sub in todo:
+        if sub.problem is None:
+            try:
+                prepared = book.prepare(sub)
+            except Exception as err:  # nbgrader refused the notebook (e.g. damaged metadata)
+                sub.problem = ("the notebook's grading information is damaged, so it could not "
+                               f"be graded ({_first_line(err)})")
+            else:
+                prepared.job = dataclasses.replace(prepared.job, sandbox=use_sandbox)
+                prepared.review = scan.review_job(prepared.job, book.source_notebook_path())
+                yield prepared
+                continue
+        _with_retries(functools.partial(_record_problem, book, state, sub))
+        report.graded.append(sub.student)
+        bar.update(1)
+
+
+def _record_problem(book: ClassGradebook, state: GradingState, sub: Submission) -> None:
+    if STUDENT_ID.match(sub.student):
+        book.record_problem(sub, annotate)
+    state.add(GradeRecord(sub.student, book.key(sub), (
+        NotebookRecord(book.notebook_id, "not-gradable", sub.problem or ""),), time.time()))
+
+
+def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_sandbox: bool,
+         workers: int | None, scheduler: str | None, bar: tqdm[Any], report: Report) -> None:
+    if not todo:
+        return
+    keys = {sub.student: book.key(sub) for sub in todo}
+    source = _prepared(book, state, todo, use_sandbox, report, bar)
+    executor, slots, client = _executor(workers, scheduler)
+    report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
+                    + (f"on the Dask cluster at {scheduler} ({slots} slots)" if scheduler
+                       else f"{slots} local workers"))
+    pending: dict[Future[worker.JobResult], Prepared] = {}
+    try:
+        window = slots * 2  # enough queued that no worker waits on the parent; memory stays flat
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                prepared = next(source, None)
+                if prepared is None:
+                    exhausted = True
+                    break
+                pending[executor.submit(worker.run_job, prepared.job)] = prepared
+            if not pending:
+                break
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                prepared = pending.pop(future)
+                result = _result(future, prepared)
+                mistakes = _with_retries(functools.partial(book.record, result, prepared, annotate))
+                if mistakes is None:  # the gradebook stayed locked: leave it for the next run
+                    continue
+                outcome = outcome_of_run(result.outcome)
+                # a failure of the machinery is retried by the next run; learner outcomes are final
+                key = "" if rule(outcome).whose == "machinery" else keys[result.student]
+                state.add(GradeRecord(result.student, key, (NotebookRecord(
+                    result.notebook_id, outcome, _reason(result, prepared), tuple(mistakes),
+                    prepared.review, round(result.seconds, 3), result.worker),), time.time()))
+                report.graded.append(result.student)
+                bar.update(1)
+    finally:
+        for future in pending:
+            future.cancel()
+        if client is not None:
+            client.close()
+        else:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: Future[worker.JobResult], prepared: Prepared) -> worker.JobResult:
+    """The job's result, or a "failed" result if the worker itself was lost."""
+    try:
+        return future.result()
+    except Exception as err:
+        job = prepared.job
+        return worker.JobResult(job.student, job.assignment, job.notebook_id, job.resume_key,
+                                None, "failed", f"the grading worker failed ({_first_line(err)}); "
+                                "run the command again")
+
+
+def _reason(result: worker.JobResult, prepared: Prepared) -> str:
+    parts = [result.reason] if result.reason else []
+    if prepared.review:
+        parts.append(prepared.review)
+    parts.extend(prepared.notes)
+    return "; ".join(parts)
+
+
+def _with_retries(action: Callable[[], T]) -> T | None:
+    """Run a gradebook write, retrying while sqlite is locked by another nbgrader command."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(DB_RETRIES):
+        try:
+            return action()
+        except OperationalError:
+            if attempt == DB_RETRIES - 1:
+                print("the gradebook stayed locked; this submission is left for the next run",
+                      file=sys.stderr)
+                return None
+            time.sleep(0.2 * 2 ** attempt)
+    return None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
