@@ -1,6 +1,7 @@
 # Two commands set up everything on a fresh clone (Python 3.11+ and make):
 #   make lab    create .venv, install the course, start JupyterLab on it
 #   make test   create/update .venv and run the whole test suite
+#   make test-fast   the tests that start no kernel, no nbgrader and no browser (under a minute)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -16,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,\
 	assignment_list validate_assignment formgrader course_list)
 
-.PHONY: lab test release strip clean
+.PHONY: lab test test-fast release strip clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,9 @@ lab: $(STAMP)
 test: $(STAMP)
 	bash tools/system-deps.sh
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser"
 
 # Regenerate the student versions in release/ from source/ (the only way release/ changes).
 release: $(STAMP)

@@ -6,6 +6,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # a real kernel
+
 CELLS = [
     "import asyncio, time\nfrom asyncourse import run_virtual, run_real, plot_comparison, grade",
     "async def fetch(d):\n    await asyncio.sleep(d)\n    return d",
