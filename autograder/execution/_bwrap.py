@@ -15,11 +15,13 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._process import RUNNER
+from ._process import GUARD, RUNNER
 
-__all__ = ["RUNNER_IN_SANDBOX", "WORKDIR", "argv", "namespace_args", "system_binds"]
+__all__ = ["GUARD_IN_SANDBOX", "RUNNER_IN_SANDBOX", "WORKDIR", "argv", "namespace_args",
+           "system_binds"]
 
 RUNNER_IN_SANDBOX = "/opt/asyncourse-sandbox/runner.py"
+GUARD_IN_SANDBOX = "/opt/asyncourse-sandbox/guard.py"
 WORKDIR = "/home/learner"
 ETC_ALLOWLIST = (
     "passwd", "group", "hosts", "nsswitch.conf", "host.conf", "localtime", "ld.so.cache",
@@ -105,6 +107,7 @@ def argv(bwrap: str, scratch: Path, seccomp_fd: int | None, hidden: Iterable[Pat
         *python_binds(hidden),
         *parents(RUNNER_IN_SANDBOX),
         "--ro-bind", str(RUNNER), RUNNER_IN_SANDBOX,
+        "--ro-bind", str(GUARD), GUARD_IN_SANDBOX,
         *parents(WORKDIR),
         "--bind", str(scratch), WORKDIR,
         "--chdir", "/tmp",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._backend import KERNEL_ENV, RunnerBackend
-from ._process import RUNNER, Launch, private_tmp
+from ._process import GUARD, RUNNER, Launch, private_tmp
 
 __all__ = ["LocalBackend"]
 
@@ -34,7 +34,8 @@ class LocalBackend(RunnerBackend):
             argv=[sys.executable, "-I", "-B", str(RUNNER)],
             env=dict(os.environ),
             setup={"kernel_env": kernel_env, "workdir": str(scratch),
-                   "private": str(root / "runner"), "runtime": str(root / "runtime")},
+                   "private": str(root / "runner"), "runtime": str(root / "runtime"),
+                   "guard": str(GUARD)},
             scratch=scratch,
             cleanup=tmp.cleanup,
         )

@@ -16,6 +16,7 @@ import dataclasses
 import io
 import json
 import os
+import secrets
 import signal
 import subprocess
 import tempfile
@@ -31,6 +32,9 @@ from ._limits import Limits
 from ._result import CellRun, CellStatus, Execution, RunOutcome
 
 RUNNER = Path(__file__).with_name("_runner.py")
+GUARD = Path(__file__).with_name("_guard.py")
+KEY_FILE = ".grader-key"  # the guard's key, read and deleted by the guard before learner code
+RESERVED = ".grader-"  # the guard's files in the kernel's folder: never a submitted file
 MAX_RESULT_BYTES = 32 << 20  # bytes the host accepts from the runner's stdout
 HOST_MARGIN = 10.0  # seconds past total_timeout before the host kills the runner
 _node = cast(Callable[[Any], nbformat.NotebookNode], nbformat.from_dict)
@@ -82,8 +86,13 @@ class RunnerProcess:
             spec.cleanup()
             raise
         self.uid = spec.uid_of(self.proc.pid)
+        guard_key = secrets.token_bytes(32)
         try:
             spec.prepare(spec.scratch, self.uid)
+            (spec.scratch / KEY_FILE).write_bytes(guard_key)
+            os.chmod(spec.scratch / KEY_FILE, 0o400)
+            if self.uid is not None:
+                os.lchown(spec.scratch / KEY_FILE, self.uid, self.uid)
         except OSError:
             self.discard()
             raise
@@ -92,7 +101,8 @@ class RunnerProcess:
         ]
         for thread in self.threads:
             thread.start()
-        setup = {**spec.setup, "limits": dataclasses.asdict(limits), "kernel_uid": self.uid}
+        setup = {**spec.setup, "limits": dataclasses.asdict(limits), "kernel_uid": self.uid,
+                 "key": guard_key.hex()}
         self._write(json.dumps(setup).encode() + b"\n")
 
     def alive(self) -> bool:
@@ -211,6 +221,8 @@ def check_name(name: str) -> Path:
 def write_files(scratch: Path, files: Mapping[str, bytes], uid: int | None) -> None:
     """Write the files (and new folders) into scratch, owned by the kernel's uid."""
     for name, content in files.items():
+        if Path(name).name.startswith(RESERVED):
+            continue  # the guard's: a submission cannot bring one
         target = scratch / check_name(name)
         for parent in reversed(target.relative_to(scratch).parents[:-1]):
             if not (scratch / parent).exists():
@@ -263,6 +275,7 @@ def assemble(
     cells: list[CellRun] = []
     last_started: int | None = None
     end: dict[str, Any] | None = None
+    integrity: str | None = None
     for event in events:
         kind = event.get("event")
         if kind == "start":
@@ -290,6 +303,7 @@ def assemble(
     elif end is not None and end.get("outcome") in _OUTCOMES:
         outcome = cast(RunOutcome, end["outcome"])
         reason, failed, detail = end["reason"], end["failed_cell"], end.get("detail")
+        integrity = end.get("integrity")
         if end.get("language_info"):
             nb.metadata.language_info = _node(end["language_info"])
     else:
@@ -305,4 +319,4 @@ def assemble(
             ]
             cells.append(CellRun(index, "not-run"))
     cells.sort(key=lambda c: c.index)
-    return Execution(nb, outcome, reason, failed, tuple(cells), detail, seconds)
+    return Execution(nb, outcome, reason, failed, tuple(cells), detail, seconds, integrity)

@@ -55,6 +55,9 @@ class Execution:
     cells: tuple[CellRun, ...] = field(default_factory=tuple)
     detail: str | None = None
     seconds: float = 0.0
+    #: The first tampering the guard saw ("`asyncio.sleep` was replaced (seen in cell 14)"):
+    #: the tests from that cell on scored 0. None when nothing was seen.
+    integrity: str | None = None
 
     @property
     def machinery_failed(self) -> bool:

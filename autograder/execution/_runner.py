@@ -22,12 +22,16 @@ is bound into the sandbox on its own.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import ctypes
+import hashlib
+import hmac
 import json
 import os
 import resource
+import secrets
 import signal
 import sys
 import threading
@@ -49,6 +53,14 @@ from nbformat import from_dict as _from_dict  # noqa: E402
 from_dict = cast(Callable[[Any], NotebookNode], _from_dict)
 
 INTERRUPT_GRACE = 3.0  # seconds a cell gets to stop after SIGINT before the kernel is killed
+# The guard (`_guard.py`): how it is installed, how a locked cell is marked, what it writes.
+INSTALL_GUARD = (
+    "(lambda g: (exec(compile(open({path!r}).read(), {path!r}, 'exec'), g), "
+    "g['install']({key!r}, {evidence!r})))({{'__name__': 'grader_guard'}})"
+)
+CHECK_MARK = "# grader-check "
+DONE_CALL = '__import__("sys").audit("grader.done")'
+INTEGRITY_ERROR = "GraderIntegrityError"
 NOTE = "\n[output truncated: this cell wrote {total} of output; only the first {kept} are kept]\n"
 
 
@@ -171,6 +183,10 @@ class Runner:
         self.workdir: str = setup["workdir"]
         self.private: str = setup["private"]  # the runner's own; the kernel cannot read it
         self.runtime: str = setup["runtime"]  # the kernel's connection file
+        self.guard: str | None = setup.get("guard")  # the guard's file, as the kernel sees it
+        self.key = bytes.fromhex(setup.get("key", ""))  # the guard's key (its file: in workdir)
+        self.evidence = Evidence(os.path.join(self.workdir, ".grader-evidence"), self.key)
+        self.integrity: str | None = None  # the first tampering seen: later tests score 0
         self.deadline = time.monotonic() + float(self.limits["total_timeout"])
         self.outcome = "completed"
         self.reason: str | None = None
@@ -196,6 +212,7 @@ class Runner:
                 "reason": self.reason,
                 "failed_cell": self.failed_cell,
                 "detail": self.detail,
+                "integrity": self.integrity,
                 "language_info": self.nb.metadata.get("language_info"),
             }
         )
@@ -318,6 +335,9 @@ class Runner:
             return
         finally:
             stderr.close()
+        if self.guard is not None and not await self.install_guard(client):
+            await self.kill_kernel()
+            return
         self.emit({"event": "ready"})
         await asyncio.to_thread(self.notebook.arrived.wait)  # a spare waits here for its notebook
         if self.notebook.data is None:
@@ -337,6 +357,42 @@ class Runner:
             self.note("failed", "the grader failed", None, repr(exc))
         self.finish()  # no kernel shutdown: the pid namespace ends with this process
 
+    async def install_guard(self, client: RunnerClient) -> bool:
+        """Install the guard before any learner code; False (and a machinery failure) if not."""
+        code = INSTALL_GUARD.format(path=self.guard, key=os.path.join(self.workdir, ".grader-key"),
+                                    evidence=self.evidence.kernel_path)
+        try:
+            assert client.kc is not None
+            msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+            reply = await asyncio.wait_for(client.async_wait_for_reply(msg_id),
+                                           float(self.limits["startup_timeout"]))
+        except Exception as exc:
+            self.note("failed", "the grader's guard could not be installed", None, repr(exc))
+            return False
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok" or not self.evidence.installed():
+            self.note("failed", "the grader's guard could not be installed", None,
+                      f"{content.get('ename')}: {content.get('evalue')}")
+            return False
+        return True
+
+    def judge(self, cell: NotebookNode, number: int, status: str, nonce: str | None,
+              sent: str, graded: bool) -> str:
+        """A locked cell's verdict from its reply and the guard's evidence (graded cells pass
+        only with both); the first tampering seen makes this and every later test fail."""
+        if nonce is None:
+            return status
+        found = self.evidence.read(nonce, sent)
+        if found.problem and self.integrity is None:
+            self.integrity = f"{found.problem} (seen in cell {number})"
+        if graded and status == "ok" and self.integrity is None and not found.ok:
+            self.integrity = f"the grader's check did not confirm that cell {number} ran to its end"
+        if graded and status == "ok" and self.integrity is not None:
+            why = f"this test did not count: {self.integrity}; tests from there on score 0"
+            cell.outputs.append(_error_output(INTEGRITY_ERROR, why))
+            return "error"
+        return status
+
     async def run_cells(self, client: RunnerClient) -> None:
         budget = int(self.limits["max_output_bytes"])
         cell_timeout = float(self.limits["cell_timeout"])
@@ -350,6 +406,12 @@ class Runner:
                 return
             self.emit({"event": "start", "index": index})
             limit = min(cell_timeout, remaining)
+            original = cell.source
+            locked, graded = _locked(cell)
+            nonce = secrets.token_hex(12) if locked and self.guard is not None else None
+            if nonce is not None:
+                cell.source = _marked(original, nonce, graded)
+            sent = cell.source
             task = asyncio.ensure_future(client.async_execute_cell(cell, index))
             done, _ = await asyncio.wait({task}, timeout=limit)
             fatal = timed_out = False
@@ -383,13 +445,105 @@ class Runner:
                     await self.kill_kernel()
             if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
                 self.note("memory", f"memory limit reached in cell {number}", number)
+            cell.source = original
             status = _reported(cell, client.replies.get(index), timed_out=timed_out)
+            if not fatal:
+                status = self.judge(cell, number, status, nonce, sent, graded)
             cell.outputs = enforce_budget(cell.outputs, budget, client.dropped.get(index, 0))
             result = {"outputs": cell.outputs, "execution_count": cell.get("execution_count"),
                       "status": status}
             self.emit({"event": "done", "index": index, **result})
             if fatal:
                 return
+
+
+def _locked(cell: NotebookNode) -> tuple[bool, bool]:
+    """(locked, graded) from the nbgrader metadata the host restored from the gradebook."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    graded = bool(meta.get("grade")) and not meta.get("solution")
+    return bool(meta.get("locked")) or graded, graded
+
+
+def _marked(source: str, nonce: str, graded: bool) -> str:
+    """The source sent for a locked cell: a graded one's last statement reports that it ran
+    (wrapped, if it is an expression, so that IPython still shows its value); a last line
+    tells the guard which cell this is."""
+    source = source.rstrip()
+    if graded:
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:
+            body = []
+        last = body[-1] if body else None
+        if isinstance(last, ast.Expr) and last.end_lineno is not None:
+            lines = source.split("\n")
+            head = lines[: last.lineno - 1]
+            tail = lines[last.end_lineno:]
+            expr = "\n".join(lines[last.lineno - 1: last.end_lineno])
+            source = "\n".join([*head, f"({expr.strip()}\n, {DONE_CALL})[0]", *tail])
+        else:
+            source = f"{source}\n{DONE_CALL}"
+    return f"{source}\n{CHECK_MARK}{nonce}"
+
+
+class Found:
+    """What the guard reported for one cell."""
+
+    def __init__(self, ok: bool, problem: str) -> None:
+        self.ok, self.problem = ok, problem
+
+
+class Evidence:
+    """The guard's evidence file (in the kernel's folder): authenticated lines, read in order.
+
+    Each cell line is ``nonce, ok, sha256(sent source), problem, HMAC(key, ...)``; a line that
+    does not verify is ignored (the learner can write to the file, never with the key).
+    ``problem``/``burned`` lines are the guard's unauthenticated words for the reason.
+    """
+
+    def __init__(self, path: str, key: bytes) -> None:
+        self.kernel_path = path
+        self.key = key
+        self.offset = 0
+        self.pending = b""
+        self.words: str | None = None  # the guard's own words for the first problem
+
+    def lines(self) -> list[str]:
+        try:
+            with open(self.kernel_path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(1 << 20)
+        except OSError:
+            return []
+        self.offset += len(data)
+        data = self.pending + data
+        *complete, self.pending = data.split(b"\n")
+        return [line.decode("utf-8", "replace") for line in complete]
+
+    def installed(self) -> bool:
+        return "installed" in self.lines()
+
+    def read(self, nonce: str, sent: str) -> Found:
+        digest = hashlib.sha256(sent.encode("utf-8", "surrogatepass")).hexdigest()
+        found = Found(False, "")
+        for line in self.lines():
+            parts = line.split("\t")
+            if parts[0] in ("problem", "burned") and len(parts) == 2 and self.words is None:
+                self.words = parts[1][:300]
+            if len(parts) != 5 or parts[0] != nonce:
+                continue
+            body = "\t".join(parts[:4])
+            mac = hmac.new(self.key, body.encode(), "sha256").hexdigest()
+            if not self.key or not hmac.compare_digest(mac, parts[4]) or parts[2] != digest:
+                continue
+            try:
+                problem = bytes.fromhex(parts[3]).decode("utf-8", "replace")
+            except ValueError:
+                continue
+            found = Found(parts[1] == "1", problem)
+        if not found.ok and not found.problem and self.words:
+            found.problem = self.words  # the key is gone or the line is missing: say why
+        return found
 
 
 def _reported(cell: NotebookNode, reply: dict[str, Any] | None, *, timed_out: bool) -> str:

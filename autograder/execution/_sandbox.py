@@ -128,7 +128,7 @@ class SandboxBackend(RunnerBackend):
             env=_runner_env(),
             setup={"kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
                    "workdir": _bwrap.WORKDIR, "private": "/tmp/runner",
-                   "runtime": "/tmp/runtime"},
+                   "runtime": "/tmp/runtime", "guard": _bwrap.GUARD_IN_SANDBOX},
             scratch=scratch,
             cleanup=cleanup,
             uid_of=lambda pid: base + pid,  # unique while this bwrap runs
