@@ -48,6 +48,9 @@ class Backend(Protocol):
     def check(self) -> None:
         """Raise `BackendUnavailable` with the reason if this backend cannot run here."""
 
+    def describe(self) -> str:
+        """How runs are contained, in a few words (for the instructor's summary)."""
+
     def run(self, notebook: nbformat.NotebookNode, files: Mapping[str, bytes],
             env: Mapping[str, str], limits: Limits) -> Execution:
         """Execute every code cell; learner behaviour never raises, it becomes the outcome."""
@@ -71,7 +74,10 @@ class RunnerBackend:
     def check(self) -> None:
         """Nothing to check by default."""
 
-    def launch(self, env: Mapping[str, str]) -> Launch:
+    def describe(self) -> str:
+        return self.name
+
+    def launch(self, env: Mapping[str, str], limits: Limits) -> Launch:
         raise NotImplementedError
 
     def run(self, notebook: nbformat.NotebookNode, files: Mapping[str, bytes],
@@ -89,7 +95,8 @@ class RunnerBackend:
         request = without_outputs(notebook)
         key: tuple[Any, ...] = (limits, tuple(sorted(env.items())))
         try:
-            box = self.spares.take(key) or RunnerProcess(lambda: self.launch(env), limits, key)
+            box = self.spares.take(key) or RunnerProcess(lambda: self.launch(env, limits), limits,
+                                                         key)
         except OSError as err:
             return Execution(request, "failed", f"the grading runner could not start ({err})")
         try:
@@ -98,7 +105,7 @@ class RunnerBackend:
             box.discard()
         if self.prestart:
             with contextlib.suppress(Exception):  # a spare is an optimisation: never lose a result
-                self.spares.put(RunnerProcess(lambda: self.launch(env), limits, key))
+                self.spares.put(RunnerProcess(lambda: self.launch(env, limits), limits, key))
         return assemble(request, events, problem, stderr, time.monotonic() - started)
 
     def close(self) -> None:

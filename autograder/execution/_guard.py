@@ -154,6 +154,7 @@ def install(key_path: str, evidence_path: str) -> None:
     b_zip = zip
     b_hasattr = hasattr
     b_bool = bool
+    b_frozenset = frozenset
     compile_ = compile
     watched_prefixes, mutable_globals = WATCHED_PREFIXES, MUTABLE_GLOBALS
     shell_attributes, kernel_attributes = SHELL_ATTRIBUTES, KERNEL_ATTRIBUTES
@@ -598,7 +599,14 @@ def install(key_path: str, evidence_path: str) -> None:
             cell["nodes"])
         emit(cell["nonce"], ok, raw)
 
+    interesting = b_frozenset({"exec", "grader.pre", "grader.done", "grader.post",
+                               "object.__setattr__", *burn_events})
+
     def hook(event: str, args: tuple[Any, ...]) -> None:
+        # every audit event of the process comes here (attribute reads of frames, opens, ...):
+        # the ones the guard does not care about leave at once
+        if event not in interesting and not event.startswith("ctypes."):
+            return
         if state["busy"]:
             return
         state["busy"] = True

@@ -29,6 +29,7 @@ class Limits:
     max_open_files: int = 256
     max_output_bytes: int = 1 << 20  # per cell; longer output is truncated with a note
     max_file_bytes: int = 64 << 20  # largest file the kernel may write
+    sandbox_memory_bytes: int = 1536 << 20  # all processes of one sandbox together (cgroup)
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

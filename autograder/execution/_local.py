@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._backend import KERNEL_ENV, RunnerBackend
+from ._limits import Limits
 from ._process import GUARD, RUNNER, Launch, private_tmp
 
 __all__ = ["LocalBackend"]
@@ -23,7 +24,10 @@ class LocalBackend(RunnerBackend):
 
     name = "local"
 
-    def launch(self, env: Mapping[str, str]) -> Launch:
+    def describe(self) -> str:
+        return "UNCONFINED (--no-sandbox): a plain process with your permissions"
+
+    def launch(self, env: Mapping[str, str], limits: Limits) -> Launch:
         tmp = private_tmp("asyncourse-local-")
         root = Path(tmp.name)
         scratch = root / "home"

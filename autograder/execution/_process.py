@@ -60,6 +60,7 @@ class Launch:
     uid_of: Callable[[int], int | None] = lambda pid: None
     prepare: Callable[[Path, int | None], None] = lambda scratch, uid: None
     pass_fds: tuple[int, ...] = ()
+    oom_killed: Callable[[], bool] = lambda: False  # the whole sandbox ran out of memory
 
 
 class RunnerProcess:
@@ -127,6 +128,8 @@ class RunnerProcess:
             kill(self.proc)
         for thread in [writer, *self.threads]:
             thread.join(timeout=5)
+        if self.spec.oom_killed():
+            self.problem.insert(0, "memory")
         return self.events, (self.problem[0] if self.problem else None), self.stderr()
 
     def stderr(self) -> str:
@@ -294,7 +297,11 @@ def assemble(
     cell = last_started + 1 if last_started is not None else None
     detail: str | None = None
     outcome: RunOutcome
-    if problem == "too-much":
+    if problem == "memory":
+        outcome, reason, failed = (
+            "memory", f"the notebook's processes used more memory than allowed{where}", cell
+        )
+    elif problem == "too-much":
         outcome, reason, failed = (
             "output-limit", f"the notebook wrote more output than the grader accepts{where}", cell
         )

@@ -249,7 +249,9 @@ class Runner:
     def make_kernel_manager(self) -> AsyncKernelManager:
         kdir = os.path.join(self.private, "kernels", "sandbox")
         os.makedirs(kdir, exist_ok=True)
-        spec = {"argv": self.kernel_cmd(), "display_name": "sandbox", "language": "python"}
+        # interrupts by message (the kernel signals itself): the runner needs no CAP_KILL
+        spec = {"argv": self.kernel_cmd(), "display_name": "sandbox", "language": "python",
+                "interrupt_mode": "message"}
         with open(os.path.join(kdir, "kernel.json"), "w") as f:
             json.dump(spec, f)
         runtime = self.runtime  # readable: the kernel reads its connection file here
@@ -338,6 +340,8 @@ class Runner:
         if self.guard is not None and not await self.install_guard(client):
             await self.kill_kernel()
             return
+        if self.uid is not None:
+            _drop_capabilities()  # the kernel runs: no more uid changes, nothing to signal
         self.emit({"event": "ready"})
         await asyncio.to_thread(self.notebook.arrived.wait)  # a spare waits here for its notebook
         if self.notebook.data is None:
@@ -578,6 +582,25 @@ def _set_limits(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["max_file_bytes"]),) * 2)
+
+
+def _drop_capabilities() -> None:
+    """Give up every capability (CAP_SETUID, CAP_SETGID, CAP_KILL) before learner code runs:
+    the kernel is started, interrupts go by message, and the sandbox ends when this process
+    does, taking the kernel with it."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed: the runner keeps its capabilities")
 
 
 def _set_nondumpable() -> None:

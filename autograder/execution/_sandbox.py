@@ -66,13 +66,15 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from . import _bwrap, _seccomp
+from . import _bwrap, _cgroups, _seccomp
 from ._backend import KERNEL_ENV, BackendUnavailable, RunnerBackend
+from ._limits import Limits
 from ._process import Launch, private_tmp, write_files
 
 __all__ = ["SandboxBackend"]
 
 INSTALL = "apt-get install bubblewrap"
+SANDBOX_TASKS = 48  # threads of bwrap, the runner and an idle kernel, besides the learner's
 SANDBOX_ENV = {
     **KERNEL_ENV,
     "HOME": _bwrap.WORKDIR,
@@ -106,7 +108,14 @@ class SandboxBackend(RunnerBackend):
         except _bwrap.Exposes as err:
             raise BackendUnavailable(str(err)) from err
 
-    def launch(self, env: Mapping[str, str]) -> Launch:
+    def describe(self) -> str:
+        groups = _cgroups.support()
+        whole = (f"a {groups} group per sandbox" if groups else
+                 "per-process limits only (no writable cgroup here: a sandbox's processes "
+                 "together are not bounded)")
+        return f"in the bubblewrap sandbox, {whole}, seccomp {_seccomp.source()}"
+
+    def launch(self, env: Mapping[str, str], limits: Limits) -> Launch:
         bwrap = shutil.which("bwrap") or "bwrap"
         tmp = private_tmp("asyncourse-sandbox-")
         scratch = Path(tmp.name) / "home"
@@ -118,13 +127,19 @@ class SandboxBackend(RunnerBackend):
         filt.seek(0)
         fd = filt.fileno() if program else None
 
+        group = _cgroups.Cgroup.create(limits.sandbox_memory_bytes,
+                                       limits.max_processes + SANDBOX_TASKS, 1.0)
+
         def cleanup() -> None:
             filt.close()
             tmp.cleanup()
+            if group is not None:
+                group.remove()
 
         base = _uid_base()
+        join = group.join_command() if group is not None else []
         return Launch(
-            argv=_bwrap.argv(bwrap, scratch, fd, self.hidden),
+            argv=[*join, *_bwrap.argv(bwrap, scratch, fd, self.hidden)],
             env=_runner_env(),
             setup={"kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
                    "workdir": _bwrap.WORKDIR, "private": "/tmp/runner",
@@ -134,6 +149,7 @@ class SandboxBackend(RunnerBackend):
             uid_of=lambda pid: base + pid,  # unique while this bwrap runs
             prepare=_prepare_scratch,
             pass_fds=(fd,) if fd is not None else (),
+            oom_killed=group.oom_killed if group is not None else (lambda: False),
         )
 
 

@@ -12,11 +12,17 @@ questions, once `asyncourse.plot_comparison` can be rendered from a recording in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
+
+HIDDEN_MARK = "BEGIN HIDDEN TESTS"  # nbgrader's ClearHiddenTests.begin_test_delimeter
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_FRAME = re.compile(r"^Cell In\[(\d+)\]")
+NOT_SHOWN = "(the rest is the test's own code, which is not shown)"
 
 EXTRA_FEEDBACK: list[Callable[[nbformat.NotebookNode], list[Any]]] = []
 
@@ -58,3 +64,52 @@ def annotate(nb: nbformat.NotebookNode, outcome: str, reason: str, notes: list[s
             continue
     cells = ([new_markdown_cell(text, metadata={"tags": ["grading-note"]})] if text else [])
     nb.cells[0:0] = cells + extra
+
+
+def hide_test_code(nb: nbformat.NotebookNode, mark: str = HIDDEN_MARK) -> None:
+    """Keep a hidden test's code out of what its cell shows, whatever the cell raised.
+
+    nbgrader's ClearHiddenTests removes the hidden lines from the source in the feedback, not
+    from the outputs: a traceback shows the lines around the one that raised, and code the
+    learner wrote can print what it finds while a hidden test runs. In a cell with hidden tests,
+    an error keeps its name, message and the frames of the learner's own cells; printed output and
+    text is replaced by a note (stderr stays stderr, which nbgrader scores as a failure); pictures
+    stay.
+    """
+    learner_counts = {c.get("execution_count") for c in nb.cells if c.cell_type == "code"
+                      and not c.metadata.get("nbgrader", {}).get("locked")
+                      and not c.metadata.get("nbgrader", {}).get("grade")}
+    learner_counts.discard(None)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or mark not in cell.get("source", ""):
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "error":
+                out["traceback"] = _learner_frames(out, learner_counts)
+            elif kind == "stream":
+                out["text"] = "[what the notebook printed during a hidden test is not shown]\n"
+            elif kind in ("display_data", "execute_result"):
+                data = {k: v for k, v in out.get("data", {}).items() if k.startswith("image/")}
+                if not data:
+                    continue
+                out["data"] = {**data, "text/plain": "<a picture>"}
+            kept.append(out)
+        cell.outputs = kept
+
+
+def _learner_frames(out: Any, learner_counts: set[Any]) -> list[str]:
+    frames = [str(f) for f in out.get("traceback", [])]
+    plain = [_ANSI.sub("", f) for f in frames]
+    if not any(_CELL_FRAME.match(f) or f.startswith("File ") for f in plain):
+        return frames  # no code in it (the grading helpers' failures are one sentence)
+    kept = [f for f, bare in zip(frames[:2], plain[:2], strict=True)
+            if not _CELL_FRAME.match(bare) and not bare.startswith("File ")]
+    for frame in frames[2:-1]:
+        found = _CELL_FRAME.match(_ANSI.sub("", frame))
+        if found and int(found.group(1)) in learner_counts:
+            kept.append(frame)
+    kept.append(NOT_SHOWN)
+    kept.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
+    return kept

@@ -38,6 +38,7 @@ from nbgrader.utils import is_grade
 from autograder.execution import Limits, UnsupportedSetting, limits_from_course
 from autograder.grading.collect import Submission
 from autograder.grading.errors import CourseError
+from autograder.grading.feedback import hide_test_code
 from autograder.grading.outcome import outcome_of_run
 from autograder.grading.worker import GradingJob, JobResult
 
@@ -302,6 +303,7 @@ class ClassGradebook:
         nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
         resources = self._resources(student)
         finished = result.outcome in ("completed", "timeout")
+        hide_test_code(nb)
         mistakes = named_mistakes(nb) if finished else []
         annotate(nb, outcome_of_run(result.outcome), result.reason, notes, mistakes)
         if finished:
