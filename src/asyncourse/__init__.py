@@ -17,10 +17,11 @@ from .grading import (
     grade,
 )
 from .plot import plot_comparison, plot_timeline
-from .record import Interval, Recording, TaskRecord
+from .record import AwaitedCall, Interval, Recording, TaskRecord
 from .run import Run, run_real, run_virtual
 
 __all__ = [
+    "AwaitedCall",
     "BusyLoopError",
     "DeadlockError",
     "Finding",
