@@ -19,6 +19,7 @@ from .grading import (
 from .plot import plot_comparison, plot_timeline
 from .record import AwaitedCall, Interval, Recording, TaskRecord
 from .run import Run, run_real, run_virtual
+from .selfcheck import expect_answer, self_check
 
 __all__ = [
     "AwaitedCall",
@@ -33,6 +34,7 @@ __all__ = [
     "TaskRecord",
     "VirtualEventLoop",
     "VirtualTimeLimit",
+    "expect_answer",
     "expect_elapsed",
     "expect_equal",
     "expect_max_concurrent",
@@ -43,4 +45,5 @@ __all__ = [
     "plot_timeline",
     "run_real",
     "run_virtual",
+    "self_check",
 ]
