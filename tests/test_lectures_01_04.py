@@ -170,6 +170,8 @@ def test_legacy_syntax_is_gone_and_await_rejects_generators(run_notebook: Runner
     assert text(nb, "claim-legacy-removed").endswith("asyncio.coroutine exists? False\n")
     assert text(nb, "claim-generator-not-awaitable") == (
         "TypeError: object generator can't be used in 'await' expression")
+    # the old style took the same mix-up and failed only inside the running task
+    assert text(nb, "claim-old-style-bad-yield") == "RuntimeError: Task got bad yield: 'green'\n"
 
 
 # ------------------------------------------------------------------ 02 awaitables
@@ -206,6 +208,25 @@ def test_futures_and_our_own_sleep(run_notebook: Runner) -> None:
     naps = text(nb, "claim-naps-timeline")
     assert seconds(r"after ([\d.]+) s", naps) == [max(1.0, 2.5, 1.5)], "naps overlap: the max"
     assert "['short', 'long', 'medium']" in naps
+
+
+@notebook_group(NB02)
+def test_await_delegates_and_a_nap_can_be_cancelled_safely(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB02)
+    assert text(nb, "claim-delay") == "tea after 1.5 s\n"
+    cancelled, loop_error = text(nb, "claim-nap-cancelled").splitlines()
+    assert cancelled == "sleeper cancelled: True"
+    # "Future.set_result(None)" on 3.11, "Future.set_result()" on 3.13
+    assert loop_error.startswith("Exception in callback Future.set_result(")
+    assert loop_error.endswith("InvalidStateError('invalid state')"), "the stale timer fired"
+    assert text(nb, "claim-safe-nap") == "sleeper cancelled: True | reported by the loop: []\n"
+
+
+@notebook_group(NB02)
+def test_other_tasks_run_while_an_awaited_coroutine_waits(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB02)
+    assert text(nb, "claim-others-run-meanwhile").splitlines() == [
+        "tick 0", "tick 1", "tick 2", "steeped 0.1 s", "goes on"]
 
 
 @notebook_group(NB02)

@@ -1,0 +1,159 @@
+"""Every lecture's self-checks say "right" to a right answer and "not yet" to a typical wrong one.
+
+A self-check is a cell the learner completes (tagged ``selfcheck-<name>``), the check cell after
+it (``check-<name>``) and, below that, an answer in a ``<details>`` block. The check runs here
+in-process, without a kernel: the notebook's cells tagged ``selfcheck-setup`` above it (its
+definitions; IPython ``%`` lines dropped), then an attempt, then the check cell, and its last
+printed line is the verdict. Each self-check is run three ways:
+
+- with the answer its ``<details>`` block shows: it must say ``right``;
+- with a typical wrong attempt from ``WRONG`` below: it must say ``not yet`` and name the mistake;
+- with the cell as shipped (the blank to fill in): it must not say ``right``.
+
+So no self-check can pass whatever the learner writes, and the answer a learner can open is one
+that passes. A new self-check fails ``test_every_self_check_has_a_wrong_attempt`` until it has an
+entry here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+
+from tests.support.paths import NOTEBOOKS
+
+LECTURES = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+ANSWER = re.compile(r"<details>.*?```python\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A typical wrong attempt and words its verdict must contain."""
+
+    source: str
+    says: tuple[str, ...]
+
+
+# (notebook number, self-check name) -> a typical wrong attempt
+WRONG: dict[tuple[str, str], Wrong] = {
+    ("01", "two-cups"): Wrong(
+        'async def two_cups() -> list[str]:\n    return [brew("mint"), brew("sage")]\n',
+        ("the coroutine `brew`", "was never awaited")),
+    ("01", "lines-printed"): Wrong("lines_printed = 3\n", ("runs none of its body",)),
+    ("02", "steep-three"): Wrong(
+        "async def steep_three() -> list[str]:\n"
+        "    return [await steep(1.0), await steep(2.0), await steep(0.5)]\n",
+        ("took 3.5 virtual seconds", "ran one after another")),
+    ("02", "order"): Wrong('predicted = ["steeped 1.0 s", "task ran"]\n',
+                           ("the loop runs the other ready tasks",)),
+}
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    notebook: Path
+    name: str
+    setup: list[str]
+    attempt: str
+    check: str
+    answer: str
+    above: str  # every cell above the attempt, for the no-spoiler check
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.notebook.name[:2], self.name)
+
+    def run(self, attempt: str) -> str:
+        """The verdict (last printed line) of the check cell after ``attempt``."""
+        namespace: dict[str, object] = {"__name__": "__main__"}
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            for index, source in enumerate([*self.setup, attempt]):
+                exec(compile(source, f"<{self.name} cell {index}>", "exec"), namespace)
+            exec(compile(self.check, f"<check-{self.name}>", "exec"), namespace)
+        lines = out.getvalue().strip().splitlines()
+        assert lines, f"the check of {self.name} printed nothing"
+        return lines[-1]
+
+
+def _tags(cell: NotebookNode) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
+def _plain(source: str) -> str:
+    """A setup cell without IPython's ``%`` lines."""
+    return "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+
+
+def self_checks(path: Path) -> list[SelfCheck]:
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for index, cell in enumerate(nb.cells):
+        names = [t.removeprefix("selfcheck-") for t in _tags(cell)
+                 if t.startswith("selfcheck-") and t != "selfcheck-setup"]
+        for name in names:
+            checks = [i for i, c in enumerate(nb.cells) if f"check-{name}" in _tags(c)]
+            assert len(checks) == 1, f"{path.name}: self-check {name} needs one check cell"
+            check = checks[0]
+            assert check > index, f"{path.name}: the check of {name} comes before the attempt"
+            answers = [ANSWER.search(c.source) for c in nb.cells[check + 1:check + 3]
+                       if c.cell_type == "markdown"]
+            answer = next((a.group(1) for a in answers if a), None)
+            assert answer, f"{path.name}: no <details> answer right after the check of {name}"
+            setup = [_plain(c.source) for c in nb.cells[:index]
+                     if "selfcheck-setup" in _tags(c)]
+            above = "\n".join(c.source for c in nb.cells[:index])
+            found.append(SelfCheck(path, name, setup, cell.source, nb.cells[check].source,
+                                   answer, above))
+    return found
+
+
+ALL = [check for path in LECTURES for check in self_checks(path)]
+
+
+def _param(check: SelfCheck) -> object:
+    return pytest.param(check, id=f"{check.notebook.name[:2]}-{check.name}")
+
+
+def test_every_lecture_has_two_self_checks() -> None:
+    assert LECTURES, "no lecture notebooks found"
+    counts = {path.name: len(self_checks(path)) for path in LECTURES}
+    assert all(n >= 2 for n in counts.values()), counts
+
+
+def test_every_self_check_has_a_wrong_attempt() -> None:
+    keys = {check.key for check in ALL}
+    assert keys == set(WRONG), (
+        f"self-checks without a wrong attempt here: {sorted(keys - set(WRONG))}; "
+        f"entries for self-checks that no longer exist: {sorted(set(WRONG) - keys)}")
+
+
+@pytest.mark.parametrize("check", [_param(c) for c in ALL])
+def test_the_shown_answer_is_right(check: SelfCheck) -> None:
+    verdict = check.run(check.answer)
+    assert verdict.startswith("right"), f"{check.name}, its own answer: {verdict}"
+
+
+@pytest.mark.parametrize("check", [_param(c) for c in ALL])
+def test_a_typical_wrong_attempt_is_named(check: SelfCheck) -> None:
+    wrong = WRONG[check.key]
+    verdict = check.run(wrong.source)
+    assert verdict.startswith("not yet: "), f"{check.name}, a wrong attempt: {verdict}"
+    for words in wrong.says:
+        assert words in verdict, f"{check.name}: {words!r} not in {verdict!r}"
+
+
+@pytest.mark.parametrize("check", [_param(c) for c in ALL])
+def test_the_blank_as_shipped_is_not_right_and_no_answer_is_above_it(check: SelfCheck) -> None:
+    verdict = check.run(check.attempt)
+    assert verdict.startswith("not yet: "), f"{check.name}, as shipped: {verdict}"
+    squeeze = re.compile(r"\s+")
+    assert squeeze.sub(" ", check.answer.strip()) not in squeeze.sub(" ", check.above), (
+        f"{check.name}: its answer is shown above the attempt")
