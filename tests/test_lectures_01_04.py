@@ -250,6 +250,15 @@ def test_send_and_stopiteration(run_notebook: Runner) -> None:
 
 
 @notebook_group(NB03)
+def test_throw_resumes_with_an_error_and_delivers_cancellation(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB03)
+    assert text(nb, "claim-throw").splitlines() == [
+        "heating", "kettle switched off", "throw raised: power cut"]
+    assert text(nb, "claim-task-throws").splitlines() == [
+        "the await raised CancelledError", "task cancelled? True"]
+
+
+@notebook_group(NB03)
 def test_round_robin_and_asyncio_take_the_same_turns(run_notebook: Runner) -> None:
     nb = executed(run_notebook, NB03)
     expected = ["Ana: chore 1", "Ben: chore 1", "Cy: chore 1", "Ana: chore 2", "Ben: chore 2",
@@ -280,6 +289,8 @@ def test_values_travel_up_a_chain_in_one_task(run_notebook: Runner) -> None:
     assert lines[0] == "1 task: report('oslo')"
     assert [line.split()[-2].rstrip(":") for line in lines[1:]] == [
         "fetch_reading", "to_celsius", "report"], "the waits come innermost first, in order"
+    assert text(nb, "claim-chain-calls").splitlines() == [
+        "  to_celsius('oslo'): 0.0 to 0.75 s", "    fetch_reading('oslo'): 0.0 to 0.5 s"]
 
 
 @notebook_group(NB04)

@@ -53,6 +53,20 @@ WRONG: dict[tuple[str, str], Wrong] = {
         ("took 3.5 virtual seconds", "ran one after another")),
     ("02", "order"): Wrong('predicted = ["steeped 1.0 s", "task ran"]\n',
                            ("the loop runs the other ready tasks",)),
+    ("03", "sends"): Wrong("sends = 2\n", ("one more send resumes it after the last await",)),
+    ("03", "considerate"): Wrong(
+        "async def considerate(name: str) -> None:\n"
+        "    for _ in range(3):\n"
+        "        time.sleep(0.25)\n"
+        "    await asyncio.sleep(0)\n",
+        ("after all of A's slices", "a turn after each slice")),
+    ("04", "warmest"): Wrong(
+        "async def warmest(*stations: str) -> str:\n"
+        "    temps = {s: await to_celsius(s) for s in stations}\n"
+        "    return max(temps, key=temps.get)\n",
+        ("raised StationOffline: station 'atlantis' did not answer",)),
+    ("04", "bulletin-seconds"): Wrong("bulletin_seconds = 2.0\n",
+                                      ("stops at the failed fetch",)),
 }
 
 
