@@ -115,6 +115,46 @@ def test_05_sequential_takes_the_sum_concurrent_the_max(run_notebook: Runner) ->
 
 @pytest.mark.slow
 @notebook_group(NB05)
+def test_05_real_code_timed_with_the_loops_clock(run_notebook: Runner) -> None:
+    in_a_row, at_once = numbers(rf"in a row: {NUMBER} s; at once: {NUMBER} s",
+                                claim(run_notebook(NB05), "claim-real-time"))
+    # two real 0.25 s sleeps: never shorter than the waits; overlapped, shorter than in a row
+    assert in_a_row >= 0.5 - 0.001 and 0.25 - 0.001 <= at_once < in_a_row
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_gather_raises_at_once_or_returns_the_errors(run_notebook: Runner) -> None:
+    ex = run_notebook(NB05)
+    assert claim(ex, "claim-gather-raises").strip() == (
+        "1.0 s: ConnectionError('notes.txt: connection reset'); maps.zip running: True")
+    assert claim(ex, "claim-return-exceptions").splitlines() == [
+        "'maps.zip (3 s)'", "ConnectionError('notes.txt: connection reset')", "'photo.jpg (2 s)'",
+        "after 3.0 s"]
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_cancel_and_the_first_to_finish(run_notebook: Runner) -> None:
+    ex = run_notebook(NB05)
+    assert claim(ex, "claim-cancel-basic").strip() == "1.0 s: cancelled? True"
+    assert claim(ex, "claim-wait-first").splitlines() == [
+        "notes.txt (1 s) after 1.0 s",
+        "{\"download('maps.zip', 3)\": 'cancelled', \"download('notes.txt', 1)\": 'done', "
+        "\"download('photo.jpg', 2)\": 'cancelled'}"]
+    assert claim(ex, "claim-wait-timeout").strip() == "None after 0.5 s"
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_semaphore_limits_to_two(run_notebook: Runner) -> None:
+    text = claim(run_notebook(NB05), "claim-semaphore")
+    assert numbers(rf"{NUMBER} downloads after {NUMBER} s", text) == (6, 3)
+    assert numbers(rf"at most {NUMBER} downloads", text) == (2,)
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
 def test_05_a_task_starts_when_its_creator_awaits(run_notebook: Runner) -> None:
     lines = claim(run_notebook(NB05), "claim-task-starts-on-await").splitlines()
     assert lines == [

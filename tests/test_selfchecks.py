@@ -67,6 +67,15 @@ WRONG: dict[tuple[str, str], Wrong] = {
         ("raised StationOffline: station 'atlantis' did not answer",)),
     ("04", "bulletin-seconds"): Wrong("bulletin_seconds = 2.0\n",
                                       ("stops at the failed fetch",)),
+    ("05", "fetch-both"): Wrong(
+        "async def fetch_both() -> list[str]:\n"
+        "    return [await download('a.txt', 1), await download('b.txt', 2)]\n",
+        ("took 3.0 virtual seconds", "ran one after another")),
+    ("05", "two-at-a-time"): Wrong(
+        "async def two_at_a_time(seconds: list[float]) -> list[str]:\n"
+        "    return await asyncio.gather(\n"
+        "        *(download(f'file{i}', s) for i, s in enumerate(seconds)))\n",
+        ("up to 4 downloads ran at the same time, but at most 2 may run at once",)),
 }
 
 
