@@ -229,6 +229,70 @@ def test_06_requests_blocks_and_httpx_overlaps(run_notebook: Runner) -> None:
     )
 
 
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_a_forgotten_await_on_sleep_does_not_pause(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    text = claim(ex, "claim-sleep-not-awaited")
+    (took,) = numbers(rf"took {NUMBER} s;", text)
+    assert took < 0.5, "two seconds of sleeps that never happened"
+    assert text.rstrip().endswith("RuntimeWarning: coroutine 'sleep' was never awaited")
+    text = claim(ex, "claim-sleep-not-awaited-detector")
+    assert "virtual elapsed: 0.0 s" in text
+    for line in (7, 9):
+        assert f"the coroutine `sleep` created at line {line} (in `impatient`)" in text
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_aiohttp_overlaps_like_httpx(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    pattern = rf"{NUMBER} s for {NUMBER} requests of {NUMBER} s each"
+    blocking, _, _ = numbers(pattern, claim(ex, "claim-http-blocking-elapsed"))
+    text = claim(ex, "claim-http-aiohttp")
+    overlapped, n, delay = numbers(rf"aiohttp: {pattern}", text)
+    assert n == 5 and delay - 0.01 <= overlapped < blocking
+    assert text.rstrip().endswith("{'path': '/item/4'}")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_threads_compute_one_at_a_time_processes_elsewhere(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    pattern = rf"2 sums in {NUMBER} s, this process computing for {NUMBER} s"
+    wall, cpu = numbers(pattern, claim(ex, "claim-cpu-threads"))
+    # the GIL: Python code in two threads never uses more than one CPU at a time
+    assert cpu > 0.01 and cpu <= wall * 1.1 + 0.02
+    text = claim(ex, "claim-cpu-processes")
+    _, cpu = numbers(pattern, text)
+    assert cpu < 0.1, "the work happened in the workers, not in the notebook's process"
+    assert text.rstrip().endswith("the workers are other processes: True")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_lost_tasks_and_kept_ones(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    lines = claim(ex, "claim-lost-tasks").splitlines()
+    assert lines[0] == "['home']"
+    assert [line.split("`")[1] for line in lines[1:]] == [
+        "save_click([], 'shop', 2.0)", "save_click([], 'about', 1.5)"]
+    assert all("was still running when `handle_clicks` finished" in line for line in lines[1:])
+    assert claim(ex, "claim-task-collected").strip() == "['Task was destroyed but it is pending!']"
+    assert claim(ex, "claim-kept-tasks").strip() == (
+        "['home', 'about', 'shop'] after 2.0 s; findings: []")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_cleanup_in_finally_and_cancellation_not_swallowed(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    assert claim(ex, "claim-cleanup-skipped").strip() == (
+        "cancelled: True; still busy: {'video.mp4'}")
+    assert claim(ex, "claim-cleanup-finally").strip() == "cancelled: True; still busy: set()"
+    assert claim(ex, "claim-cancel-swallowed").strip() == "cancelled: False; still busy: set()"
+
+
 # ---------------------------------------------------------------- 07 asyncio in Jupyter
 
 

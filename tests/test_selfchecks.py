@@ -3,8 +3,8 @@
 A self-check is a cell the learner completes (tagged ``selfcheck-<name>``), the check cell after
 it (``check-<name>``) and, below that, an answer in a ``<details>`` block. The check runs here
 in-process, without a kernel: the notebook's cells tagged ``selfcheck-setup`` above it (its
-definitions; IPython ``%`` lines dropped), then an attempt, then the check cell, and its last
-printed line is the verdict. Each self-check is run three ways:
+definitions; IPython ``%`` lines dropped), then an attempt, then the check cell, whose verdict
+is what it printed from its last line starting "right" or "not yet: ". Each self-check is run three ways:
 
 - with the answer its ``<details>`` block shows: it must say ``right``;
 - with a typical wrong attempt from ``WRONG`` below: it must say ``not yet`` and name the mistake;
@@ -76,6 +76,14 @@ WRONG: dict[tuple[str, str], Wrong] = {
         "    return await asyncio.gather(\n"
         "        *(download(f'file{i}', s) for i, s in enumerate(seconds)))\n",
         ("up to 4 downloads ran at the same time, but at most 2 may run at once",)),
+    ("06", "basket-sum"): Wrong(
+        "async def basket_sum() -> float:\n    return quote('tea') + quote('scones')\n",
+        ("raised TypeError: unsupported operand type(s) for +: 'coroutine' and 'coroutine'",
+         "the coroutine `quote` created at line 2 (in `basket_sum`) was never awaited")),
+    ("06", "check-all"): Wrong(
+        "async def check_all(delays: list[float]) -> list[str]:\n"
+        "    return [slow_checksum(d) for d in delays]\n",
+        ("the event loop was blocked 4.5 s", "by 3 calls of `time.sleep` in `check_all`")),
 }
 
 
@@ -94,7 +102,7 @@ class SelfCheck:
         return (self.notebook.name[:2], self.name)
 
     def run(self, attempt: str) -> str:
-        """The verdict (last printed line) of the check cell after ``attempt``."""
+        """The verdict of the check cell after ``attempt``: its last "right" or "not yet" on."""
         namespace: dict[str, object] = {"__name__": "__main__"}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -102,8 +110,9 @@ class SelfCheck:
                 exec(compile(source, f"<{self.name} cell {index}>", "exec"), namespace)
             exec(compile(self.check, f"<check-{self.name}>", "exec"), namespace)
         lines = out.getvalue().strip().splitlines()
-        assert lines, f"the check of {self.name} printed nothing"
-        return lines[-1]
+        starts = [i for i, line in enumerate(lines) if line.startswith(("right", "not yet: "))]
+        assert starts, f"the check of {self.name} said neither right nor not yet: {lines}"
+        return "\n".join(lines[starts[-1]:])
 
 
 def _tags(cell: NotebookNode) -> list[str]:
