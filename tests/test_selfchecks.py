@@ -84,6 +84,10 @@ WRONG: dict[tuple[str, str], Wrong] = {
         "async def check_all(delays: list[float]) -> list[str]:\n"
         "    return [slow_checksum(d) for d in delays]\n",
         ("the event loop was blocked 4.5 s", "by 3 calls of `time.sleep` in `check_all`")),
+    ("07", "loop-is-running"): Wrong(
+        "def loop_is_running() -> bool:\n    return asyncio.get_event_loop() is not None\n",
+        ("raised RuntimeError: There is no current event loop",)),
+    ("07", "works"): Wrong('works = "c"\n', ("This event loop is already running",)),
 }
 
 
