@@ -351,14 +351,30 @@ def test_08_a_ten_second_job_is_cancelled_at_two_and_a_half(run_notebook: Runner
 
 @pytest.mark.slow
 @notebook_group(NB08)
-def test_08_semaphore_and_queue(run_notebook: Runner) -> None:
+def test_08_cancel_only_schedules_and_cancelled_error_is_a_base_exception(
+        run_notebook: Runner) -> None:
     ex = run_notebook(NB08)
-    text = claim(ex, "claim-semaphore")
-    assert numbers(rf"after {NUMBER} s", text) == (3,)
-    assert numbers(rf"at most {NUMBER} downloads", text) == (2,)
+    assert claim(ex, "claim-cancel-timing").splitlines() == [
+        "started: starts",
+        "cancel() returned; done? False",  # nothing happened yet
+        "started: finally",  # at the task's next turn
+        "one turn later; done? True",
+        "never: cancelled? True",  # and "never: starts" never appeared
+    ]
+    assert claim(ex, "claim-cancelled-error-base").splitlines() == [
+        "an Exception? False", "a BaseException? True"]
+
+
+@pytest.mark.slow
+@notebook_group(NB08)
+def test_08_queue_with_sentinels_and_with_join(run_notebook: Runner) -> None:
+    ex = run_notebook(NB08)
     text = claim(ex, "claim-queue")
     assert "'Ana': ['order 0', 'order 2', 'order 4'], 'Ben': ['order 1', 'order 3']" in text
     assert numbers(rf"after {NUMBER} s", text) == (6.5,)
+    assert claim(ex, "claim-queue-join").splitlines() == [
+        "1.0 s: flyer on printer 1", "2.0 s: card on printer 1", "3.0 s: poster on printer 0",
+        "4.0 s: menu on printer 1", "after 4.0 s"]
 
 
 @pytest.mark.slow

@@ -88,6 +88,11 @@ WRONG: dict[tuple[str, str], Wrong] = {
         "def loop_is_running() -> bool:\n    return asyncio.get_event_loop() is not None\n",
         ("raised RuntimeError: There is no current event loop",)),
     ("07", "works"): Wrong('works = "c"\n', ("This event loop is already running",)),
+    ("08", "at-most"): Wrong(
+        "async def at_most(seconds: float, job_seconds: float) -> str:\n"
+        "    return await asyncio.wait_for(long_job(job_seconds), seconds)\n",
+        ("`at_most(2.5, 10)` raised TimeoutError",)),
+    ("08", "hasty"): Wrong("lines_printed = 3\n", ("it never started, so nothing ran",)),
 }
 
 
