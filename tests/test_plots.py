@@ -72,7 +72,7 @@ def test_call_rows_show_the_staircase_and_stay_bounded(tmp_path: Path) -> None:
         await fetch(d)
 
     async def long_chain() -> None:
-        for i in range(20):
+        for _ in range(20):
             await inner(1)
 
     run = run_virtual(long_chain)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from contextlib import asynccontextmanager
 
 from asyncourse import AwaitedCall, Interval, Recording, TaskRecord, run_virtual

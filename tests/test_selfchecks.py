@@ -2,9 +2,11 @@
 
 A self-check is a cell the learner completes (tagged ``selfcheck-<name>``), the check cell after
 it (``check-<name>``) and, below that, an answer in a ``<details>`` block. The check runs here
-in-process, without a kernel: the notebook's cells tagged ``selfcheck-setup`` above it (its
-definitions; IPython ``%`` lines dropped), then an attempt, then the check cell, whose verdict
-is what it printed from its last line starting "right" or "not yet: ". Each self-check is run three ways:
+in-process, without a kernel: the notebook's cells tagged ``selfcheck-setup`` above the attempt
+(its definitions; IPython ``%`` lines dropped), then an attempt, then any setup cells between
+the attempt and the check (helpers the check calls), then the check cell, whose verdict is
+what it printed from its last line starting "right" or "not yet: ". Each self-check is run
+three ways:
 
 - with the answer its ``<details>`` block shows: it must say ``right``;
 - with a typical wrong attempt from ``WRONG`` below: it must say ``not yet`` and name the mistake;
@@ -93,6 +95,21 @@ WRONG: dict[tuple[str, str], Wrong] = {
         "    return await asyncio.wait_for(long_job(job_seconds), seconds)\n",
         ("`at_most(2.5, 10)` raised TimeoutError",)),
     ("08", "hasty"): Wrong("lines_printed = 3\n", ("it never started, so nothing ran",)),
+    ("09", "deposit-safely"): Wrong(
+        "async def deposit_safely(account: Account, amount: int) -> None:\n"
+        "    balance = account.balance\n"
+        "    await asyncio.sleep(0.1)\n"
+        "    account.balance = balance + amount\n",
+        ("the balance is 10, not 50", "hold `account.lock` around the read")),
+    ("09", "retry"): Wrong(
+        "async def retry(call, attempts: int):\n"
+        "    for attempt in range(attempts):\n"
+        "        try:\n"
+        "            return await call()\n"
+        "        except ConnectionError:\n"
+        "            if attempt == attempts - 1:\n"
+        "                raise\n",
+        ("every attempt followed the last failure at once",)),
 }
 
 
@@ -100,8 +117,9 @@ WRONG: dict[tuple[str, str], Wrong] = {
 class SelfCheck:
     notebook: Path
     name: str
-    setup: list[str]
+    setup: list[str]  # the setup cells above the attempt
     attempt: str
+    helpers: list[str]  # setup cells between the attempt and the check
     check: str
     answer: str
     above: str  # every cell above the attempt, for the no-spoiler check
@@ -115,7 +133,7 @@ class SelfCheck:
         namespace: dict[str, object] = {"__name__": "__main__"}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            for index, source in enumerate([*self.setup, attempt]):
+            for index, source in enumerate([*self.setup, attempt, *self.helpers]):
                 exec(compile(source, f"<{self.name} cell {index}>", "exec"), namespace)
             exec(compile(self.check, f"<check-{self.name}>", "exec"), namespace)
         lines = out.getvalue().strip().splitlines()
@@ -150,9 +168,11 @@ def self_checks(path: Path) -> list[SelfCheck]:
             assert answer, f"{path.name}: no <details> answer right after the check of {name}"
             setup = [_plain(c.source) for c in nb.cells[:index]
                      if "selfcheck-setup" in _tags(c)]
+            helpers = [_plain(c.source) for c in nb.cells[index + 1:check]
+                       if "selfcheck-setup" in _tags(c)]
             above = "\n".join(c.source for c in nb.cells[:index])
-            found.append(SelfCheck(path, name, setup, cell.source, nb.cells[check].source,
-                                   answer, above))
+            found.append(SelfCheck(path, name, setup, cell.source, helpers,
+                                   nb.cells[check].source, answer, above))
     return found
 
 
