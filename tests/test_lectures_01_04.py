@@ -121,7 +121,7 @@ def test_lecture_has_its_parts(run_notebook: Runner, path: str, assignment: str)
     assert "After this notebook you can" in cells[0].source
     assert prose.count("**Try it.**") >= 2
     assert "## Check yourself" in prose and "<details>" in prose and "</details>" in prose
-    assert f"release/{assignment}/{assignment}.ipynb" in prose
+    assert f"exercises/{assignment}/{assignment}.ipynb" in prose, "points to the learner's copy"
 
 
 # ------------------------------------------------------------------ 00 welcome

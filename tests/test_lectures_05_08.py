@@ -62,7 +62,7 @@ def test_notebook_has_the_course_structure(path: str) -> None:
     assert "After this notebook you can" in nb.cells[0].source, "learning objectives at the top"
     assert "**Try it.**" in markdown
     assert "## Check yourself" in markdown and "<details>" in markdown
-    assert re.search(r"release/ps[1-4]/ps[1-4]\.ipynb", markdown), "points to a problem set"
+    assert re.search(r"exercises/ps[1-4]/ps[1-4]\.ipynb", markdown), "points to a problem set"
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert len(cell.source.splitlines()) <= 20, f"long code cell:\n{cell.source}"

@@ -21,7 +21,7 @@ import pytest
 from tests.support.apis import Scanner, Uses
 from tests.support.paths import NOTEBOOKS, REPO, SOURCE
 
-ORDER_LINE = re.compile(r"^`00` → .*$", re.MULTILINE)
+ORDER_LINE = re.compile(r"^ *`00` → .*$", re.MULTILINE)
 STEP = re.compile(r"`(\d\d)`|\*\*(ps\d+)\*\*")
 
 # (problem set, API) -> why the problem set may use it before any lecture shows it

@@ -45,6 +45,12 @@ class Wrong:
 
 # (notebook number, self-check name) -> a typical wrong attempt
 WRONG: dict[tuple[str, str], Wrong] = {
+    ("00", "gather-seconds"): Wrong("seconds = 4\n", ("4 s is the sum",)),
+    ("00", "three-words"): Wrong(
+        "async def three_words() -> list[str]:\n"
+        "    return [await wait_and_say('one', 1), await wait_and_say('two', 2),\n"
+        "            await wait_and_say('three', 3)]\n",
+        ("took 6.0 virtual seconds", "ran one after another")),
     ("01", "two-cups"): Wrong(
         'async def two_cups() -> list[str]:\n    return [brew("mint"), brew("sage")]\n',
         ("the coroutine `brew`", "was never awaited")),
@@ -218,3 +224,39 @@ def test_the_blank_as_shipped_is_not_right_and_no_answer_is_above_it(check: Self
     squeeze = re.compile(r"\s+")
     assert squeeze.sub(" ", check.answer.strip()) not in squeeze.sub(" ", check.above), (
         f"{check.name}: its answer is shown above the attempt")
+
+
+# Try-it prompts whose answer another change owns (with the reason); every other one has its own
+TRY_IT_ANSWERED_ELSEWHERE = {
+    ("06", "Make `DELAYS` a list of\n> 20 delays"): "the 20-delays Try it of lecture 06 is "
+    "rewritten with the virtual-time fix for to_thread, which adds a cell on the pool size",
+}
+
+
+def test_every_try_it_exemption_names_a_real_prompt_and_says_why() -> None:
+    for (number, needle), reason in TRY_IT_ANSWERED_ELSEWHERE.items():
+        (path,) = [p for p in LECTURES if p.name.startswith(number)]
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        assert needle in text, f"no Try it in {path.name} contains {needle!r}: drop it"
+        assert len(reason.split()) >= 5
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name[:2]) for p in LECTURES])
+def test_every_try_it_has_an_answer_to_open(path: Path) -> None:
+    """Each "**Try it.**" is followed, before the next heading or self-check, by a <details>
+    block (in the same cell, or at the top of the next cell); Try-its in a row may share one."""
+    cells = nbformat.read(path, as_version=4).cells
+    unanswered = []
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        for prompt in re.finditer(re.escape("**Try it.**"), cell.source):
+            rest = cell.source[prompt.end():]
+            tail = re.split(r"\n#+ |\*\*Self-check", rest)[0]
+            following = cells[index + 1].source.lstrip() if index + 1 < len(cells) else ""
+            answered = "<details>" in tail or (tail == rest and following.startswith("<details>"))
+            exempt = any(path.name.startswith(number) and needle in rest
+                         for number, needle in TRY_IT_ANSWERED_ELSEWHERE)
+            if not answered and not exempt:
+                unanswered.append(rest.strip().splitlines()[0])
+    assert not unanswered, f"{path.name}: Try it without an answer: {unanswered}"
