@@ -313,6 +313,7 @@ def test_07_asyncio_run_fails_until_nest_asyncio(run_notebook: Runner) -> None:
         "RuntimeError: asyncio.run() cannot be called from a running event loop"
     )
     assert ex.text(after).strip() == "'ping-pong'"
+    assert claim(ex, "claim-nest-run-until-complete").strip() == "'ping-pong'"
     assert claim(ex, "claim-nest-task-class").strip().endswith("True")
     assert claim(ex, "claim-after-nest").strip() == "ping-pong 0.05"
 
