@@ -36,11 +36,13 @@ What a change is: any entry of the watched modules (builtins, asyncio, asyncours
 operator, inspect, nest_asyncio, ...) or of their classes replaced or removed; a Python
 function's ``__code__``/``__defaults__`` changed; IPython's shell, event callbacks, input and AST
 transformers, exception handling and displayhook; the kernel's execute path and session; sys
-hooks, tracing, profiling; signal handlers and timers; atexit and ``gc`` callbacks; a
-``weakref.finalize`` whose function the notebook defined; a thread the notebook started that is
-still running; a name that a locked cell bound to a function, class or module, rebound by the
-notebook. Allowed: what the course itself registers (matplotlib's and its inline backend's callbacks)
-and the changes ``nest_asyncio.apply()`` makes.
+hooks, tracing, profiling; signal handlers and timers; ``gc`` callbacks; a ``weakref.finalize``
+whose function the notebook defined; a thread the notebook started (its function or any frame of
+it is notebook code, or it is a ``threading.Timer``) that is still running; a name that a locked
+cell bound to a function, class or module, rebound by the notebook. Allowed: what the course
+itself registers (matplotlib's and its inline backend's callbacks) and the changes
+``nest_asyncio.apply()`` makes. Not watched: ``atexit`` (the runner ends the kernel without
+exiting it, so those functions never run).
 
 This file runs inside the kernel (standard library and IPython only) and is bound into the
 sandbox on its own, next to the runner. Its limits are in the threat model (`_sandbox`).
