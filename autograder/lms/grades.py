@@ -59,6 +59,15 @@ class ClassScores:
     max_score: float
     grade_ids: tuple[str, ...]
     submissions: Mapping[str, SubmissionScore]
+    feedback: Mapping[str, Path] = field(default_factory=dict)  # nbgrader's feedback folders
+
+    def feedback_files(self, student: str) -> tuple[Path, ...]:
+        """The learner's HTML feedback (``generate_feedback``'s files), none if not generated."""
+        folder = self.feedback.get(student)
+        if folder is None or not folder.is_dir():
+            return ()
+        return tuple(sorted(p for p in folder.glob("*.html")
+                            if p.is_file() and not p.is_symlink()))
 
 
 def final_rows(scores: ClassScores, records: Mapping[str, GradeRecord], *, lms: LMS | None,
@@ -127,4 +136,7 @@ def read_gradebook(course: Path, assignment: str) -> ClassScores:
                 penalty=float(sub.late_submission_penalty or 0.0),
                 max_score=float(sub.max_score), timestamp=sub.timestamp, questions=questions,
                 needs_manual_grade=bool(sub.needs_manual_grade))
-        return ClassScores(assignment, float(found.max_score), grade_ids, submissions)
+        feedback = {student: Path(coursedir.format_path(coursedir.feedback_directory, student,
+                                                        assignment))
+                    for student in submissions}
+        return ClassScores(assignment, float(found.max_score), grade_ids, submissions, feedback)
