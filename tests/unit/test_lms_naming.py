@@ -167,7 +167,7 @@ def test_a_roster_from_moodles_worksheet_and_rosters_that_are_refused() -> None:
         "Jane Doe", "moodle-12345")
     with pytest.raises(RosterError, match="columns are: name, mark"):
         Roster.from_csv("name,mark\n")
-    with pytest.raises(RosterError, match="line 2.*not allowed"):
+    with pytest.raises(RosterError, match=r"line 2.*not allowed"):
         Roster.from_csv("Student,ID,nbgrader id\nEve,7,../../etc\n")
     with pytest.raises(RosterError, match="share the nbgrader id"):
         Roster.from_csv("Student,ID,nbgrader id\nA,1,same\nB,2,same\n")
