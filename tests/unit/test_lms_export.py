@@ -93,3 +93,19 @@ def test_final_scores_are_nbgrader_exports_and_ungradable_ones_are_empty() -> No
     assert rows["canvas-666"].lms_user_id == "666" and rows["canvas-666"].max_score == 3.0
     moodle = final_rows(ClassScores("ps1", 3.0, (), subs), {}, lms="moodle")
     assert {r.lms_user_id for r in moodle} == {None}  # Canvas ids are not Moodle's
+
+
+def test_the_readme_samples_are_what_the_export_writes() -> None:
+    text = (Path(__file__).parents[2] / "autograder" / "lms" / "README-section.md").read_text()
+    samples = [block[:block.index("```")] for block in text.split("```csv\n")[1:]]
+    canvas = canvas_csv([
+        ExportRow("jsmith", "111", 3.0, 3.0, "Smith, John", "S1001", "jsmith", "Section A"),
+        ExportRow("jsmith2", "222", 2.0, 3.0, "Smith, John", "S1002", "jsmith2", "Section B"),
+        ExportRow("lee", "333", None, 3.0, "Lee, Ann")], title="ps1", assignment_id=12345)
+    moodle = moodle_csv([ExportRow("moodle-12345", "12345", 2.5, 3.0, "Jane Doe"),
+                         ExportRow("moodle-12346", "12346", None, 3.0, "John Smith")],
+                        exported_at=datetime(2024, 6, 3, 10, 0, tzinfo=UTC))
+    assert canvas.text in samples and moodle.text in samples
+    roster = Roster.from_csv(samples[0])  # the roster sample reads as documented
+    assert [(learner.student_id, learner.sis_login_id) for learner in roster] == [
+        ("jsmith", "jsmith"), ("canvas-222", "jsmith2")]
