@@ -407,8 +407,10 @@ class DownloadPlan:
 
     def summary(self) -> str:
         """The counts, then each refusal with its reason."""
-        lines = [f"{self.listed} files: {self.accepted} taken for {len(self.learners)} "
-                 f"learners, {self.refused} refused ({len(self.refusals)} refusals)"]
+        taking = sum(1 for learner in self.learners if learner.files)
+        lines = [f"{self.listed} files: {self.accepted} taken, {self.refused} refused "
+                 f"({len(self.refusals)} refusals); {len(self.learners)} learners, {taking} "
+                 "with files taken"]
         for r in self.refusals:
             who = f"{r.key}: " if r.key else ""
             lines.append(f"  refused {who}{r.reason}")

@@ -88,7 +88,7 @@ def test_a_canvas_download_keeps_two_learners_of_one_name_apart() -> None:
     assert stray.files == ("ps1 (1).ipynb",) and "cannot tell whose file" in stray.reason
     assert (plan.listed, plan.accepted, plan.refused) == (6, 5, 1)
     assert plan.summary().splitlines()[0] == (
-        "6 files: 5 taken for 5 learners, 1 refused (1 refusals)")
+        "6 files: 5 taken, 1 refused (1 refusals); 5 learners, 5 with files taken")
 
 
 def test_a_moodle_download_in_both_forms() -> None:
