@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,\
 	assignment_list validate_assignment formgrader course_list)
 
-.PHONY: lab test test-fast release strip clean
+.PHONY: lab test test-fast release strip clean exercises
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ test-fast: $(STAMP)
 # Regenerate the student versions in release/ from source/ (the only way release/ changes).
 release: $(STAMP)
 	$(BIN)/python -m autograder.release
+
+# Learners' working copies: each file of release/ copied into $(EXERCISES)/ (git-ignored), unless
+# it is already there: an answer is never overwritten, so after `git pull` this only adds what is
+# new. Needs no virtualenv.
+EXERCISES ?= exercises
+exercises:
+	@cd release && find . -type f ! -path '*/.ipynb_checkpoints/*' | sort | while read -r file; do \
+		dest="$(abspath $(EXERCISES))/$${file#./}"; \
+		if [ -e "$$dest" ]; then echo "kept    $$dest (yours)"; \
+		else mkdir -p "$$(dirname "$$dest")" && cp "$$file" "$$dest" && echo "copied  $$dest"; fi; \
+	done
 
 # Remove outputs from committed notebooks.
 strip: $(STAMP)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"grade": "autograder.grading.cli"}
+COMMANDS = {"grade": "autograder.grading.cli", "export": "autograder.lms.export_command",
+            "upload": "autograder.lms.upload_command"}
 
 
 def main(argv: list[str] | None = None) -> int:

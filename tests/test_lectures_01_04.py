@@ -121,7 +121,7 @@ def test_lecture_has_its_parts(run_notebook: Runner, path: str, assignment: str)
     assert "After this notebook you can" in cells[0].source
     assert prose.count("**Try it.**") >= 2
     assert "## Check yourself" in prose and "<details>" in prose and "</details>" in prose
-    assert f"release/{assignment}/{assignment}.ipynb" in prose
+    assert f"exercises/{assignment}/{assignment}.ipynb" in prose, "points to the learner's copy"
 
 
 # ------------------------------------------------------------------ 00 welcome
@@ -170,6 +170,8 @@ def test_legacy_syntax_is_gone_and_await_rejects_generators(run_notebook: Runner
     assert text(nb, "claim-legacy-removed").endswith("asyncio.coroutine exists? False\n")
     assert text(nb, "claim-generator-not-awaitable") == (
         "TypeError: object generator can't be used in 'await' expression")
+    # the old style took the same mix-up and failed only inside the running task
+    assert text(nb, "claim-old-style-bad-yield") == "RuntimeError: Task got bad yield: 'green'\n"
 
 
 # ------------------------------------------------------------------ 02 awaitables
@@ -209,6 +211,25 @@ def test_futures_and_our_own_sleep(run_notebook: Runner) -> None:
 
 
 @notebook_group(NB02)
+def test_await_delegates_and_a_nap_can_be_cancelled_safely(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB02)
+    assert text(nb, "claim-delay") == "tea after 1.5 s\n"
+    cancelled, loop_error = text(nb, "claim-nap-cancelled").splitlines()
+    assert cancelled == "sleeper cancelled: True"
+    # "Future.set_result(None)" on 3.11, "Future.set_result()" on 3.13
+    assert loop_error.startswith("Exception in callback Future.set_result(")
+    assert loop_error.endswith("InvalidStateError('invalid state')"), "the stale timer fired"
+    assert text(nb, "claim-safe-nap") == "sleeper cancelled: True | reported by the loop: []\n"
+
+
+@notebook_group(NB02)
+def test_other_tasks_run_while_an_awaited_coroutine_waits(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB02)
+    assert text(nb, "claim-others-run-meanwhile").splitlines() == [
+        "tick 0", "tick 1", "tick 2", "steeped 0.1 s", "goes on"]
+
+
+@notebook_group(NB02)
 def test_what_await_does_with_each_kind(run_notebook: Runner) -> None:
     nb = executed(run_notebook, NB02)
     assert text(nb, "claim-task-runs-alone").splitlines() == [
@@ -226,6 +247,15 @@ def test_send_and_stopiteration(run_notebook: Runner) -> None:
     assert text(nb, "claim-stopiteration-value") == "finished, returned 5\n"
     assert text(nb, "claim-send-steps") == "kettle on\ntea in the pot\n"
     assert text(nb, "claim-stop-uncaught") == "StopIteration: tea is ready"
+
+
+@notebook_group(NB03)
+def test_throw_resumes_with_an_error_and_delivers_cancellation(run_notebook: Runner) -> None:
+    nb = executed(run_notebook, NB03)
+    assert text(nb, "claim-throw").splitlines() == [
+        "heating", "kettle switched off", "throw raised: power cut"]
+    assert text(nb, "claim-task-throws").splitlines() == [
+        "the await raised CancelledError", "task cancelled? True"]
 
 
 @notebook_group(NB03)
@@ -259,6 +289,8 @@ def test_values_travel_up_a_chain_in_one_task(run_notebook: Runner) -> None:
     assert lines[0] == "1 task: report('oslo')"
     assert [line.split()[-2].rstrip(":") for line in lines[1:]] == [
         "fetch_reading", "to_celsius", "report"], "the waits come innermost first, in order"
+    assert text(nb, "claim-chain-calls").splitlines() == [
+        "  to_celsius('oslo'): 0.0 to 0.75 s", "    fetch_reading('oslo'): 0.0 to 0.5 s"]
 
 
 @notebook_group(NB04)

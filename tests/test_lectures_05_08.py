@@ -62,7 +62,7 @@ def test_notebook_has_the_course_structure(path: str) -> None:
     assert "After this notebook you can" in nb.cells[0].source, "learning objectives at the top"
     assert "**Try it.**" in markdown
     assert "## Check yourself" in markdown and "<details>" in markdown
-    assert re.search(r"release/ps[1-4]/ps[1-4]\.ipynb", markdown), "points to a problem set"
+    assert re.search(r"exercises/ps[1-4]/ps[1-4]\.ipynb", markdown), "points to a problem set"
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert len(cell.source.splitlines()) <= 20, f"long code cell:\n{cell.source}"
@@ -111,6 +111,46 @@ def test_05_sequential_takes_the_sum_concurrent_the_max(run_notebook: Runner) ->
     assert numbers(rf"at once: {NUMBER} s", claim(ex, "claim-staircase-elapsed")) == (6,)
     for tag in ("claim-gather-elapsed", "claim-group-elapsed"):
         assert numbers(rf"after {NUMBER} s", claim(ex, tag)) == (3,), tag
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_real_code_timed_with_the_loops_clock(run_notebook: Runner) -> None:
+    in_a_row, at_once = numbers(rf"in a row: {NUMBER} s; at once: {NUMBER} s",
+                                claim(run_notebook(NB05), "claim-real-time"))
+    # two real 0.25 s sleeps: never shorter than the waits; overlapped, shorter than in a row
+    assert in_a_row >= 0.5 - 0.001 and 0.25 - 0.001 <= at_once < in_a_row
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_gather_raises_at_once_or_returns_the_errors(run_notebook: Runner) -> None:
+    ex = run_notebook(NB05)
+    assert claim(ex, "claim-gather-raises").strip() == (
+        "1.0 s: ConnectionError('notes.txt: connection reset'); maps.zip running: True")
+    assert claim(ex, "claim-return-exceptions").splitlines() == [
+        "'maps.zip (3 s)'", "ConnectionError('notes.txt: connection reset')", "'photo.jpg (2 s)'",
+        "after 3.0 s"]
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_cancel_and_the_first_to_finish(run_notebook: Runner) -> None:
+    ex = run_notebook(NB05)
+    assert claim(ex, "claim-cancel-basic").strip() == "1.0 s: cancelled? True"
+    assert claim(ex, "claim-wait-first").splitlines() == [
+        "notes.txt (1 s) after 1.0 s",
+        "{\"download('maps.zip', 3)\": 'cancelled', \"download('notes.txt', 1)\": 'done', "
+        "\"download('photo.jpg', 2)\": 'cancelled'}"]
+    assert claim(ex, "claim-wait-timeout").strip() == "None after 0.5 s"
+
+
+@pytest.mark.slow
+@notebook_group(NB05)
+def test_05_semaphore_limits_to_two(run_notebook: Runner) -> None:
+    text = claim(run_notebook(NB05), "claim-semaphore")
+    assert numbers(rf"{NUMBER} downloads after {NUMBER} s", text) == (6, 3)
+    assert numbers(rf"at most {NUMBER} downloads", text) == (2,)
 
 
 @pytest.mark.slow
@@ -189,6 +229,70 @@ def test_06_requests_blocks_and_httpx_overlaps(run_notebook: Runner) -> None:
     )
 
 
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_a_forgotten_await_on_sleep_does_not_pause(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    text = claim(ex, "claim-sleep-not-awaited")
+    (took,) = numbers(rf"took {NUMBER} s;", text)
+    assert took < 0.5, "two seconds of sleeps that never happened"
+    assert text.rstrip().endswith("RuntimeWarning: coroutine 'sleep' was never awaited")
+    text = claim(ex, "claim-sleep-not-awaited-detector")
+    assert "virtual elapsed: 0.0 s" in text
+    for line in (7, 9):
+        assert f"the coroutine `sleep` created at line {line} (in `impatient`)" in text
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_aiohttp_overlaps_like_httpx(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    pattern = rf"{NUMBER} s for {NUMBER} requests of {NUMBER} s each"
+    blocking, _, _ = numbers(pattern, claim(ex, "claim-http-blocking-elapsed"))
+    text = claim(ex, "claim-http-aiohttp")
+    overlapped, n, delay = numbers(rf"aiohttp: {pattern}", text)
+    assert n == 5 and delay - 0.01 <= overlapped < blocking
+    assert text.rstrip().endswith("{'path': '/item/4'}")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_threads_compute_one_at_a_time_processes_elsewhere(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    pattern = rf"2 sums in {NUMBER} s, this process computing for {NUMBER} s"
+    wall, cpu = numbers(pattern, claim(ex, "claim-cpu-threads"))
+    # the GIL: Python code in two threads never uses more than one CPU at a time
+    assert cpu > 0.01 and cpu <= wall * 1.1 + 0.02
+    text = claim(ex, "claim-cpu-processes")
+    _, cpu = numbers(pattern, text)
+    assert cpu < 0.1, "the work happened in the workers, not in the notebook's process"
+    assert text.rstrip().endswith("the workers are other processes: True")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_lost_tasks_and_kept_ones(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    lines = claim(ex, "claim-lost-tasks").splitlines()
+    assert lines[0] == "['home']"
+    assert [line.split("`")[1] for line in lines[1:]] == [
+        "save_click([], 'shop', 2.0)", "save_click([], 'about', 1.5)"]
+    assert all("was still running when `handle_clicks` finished" in line for line in lines[1:])
+    assert claim(ex, "claim-task-collected").strip() == "['Task was destroyed but it is pending!']"
+    assert claim(ex, "claim-kept-tasks").strip() == (
+        "['home', 'about', 'shop'] after 2.0 s; findings: []")
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_cleanup_in_finally_and_cancellation_not_swallowed(run_notebook: Runner) -> None:
+    ex = run_notebook(NB06)
+    assert claim(ex, "claim-cleanup-skipped").strip() == (
+        "cancelled: True; still busy: {'video.mp4'}")
+    assert claim(ex, "claim-cleanup-finally").strip() == "cancelled: True; still busy: set()"
+    assert claim(ex, "claim-cancel-swallowed").strip() == "cancelled: False; still busy: set()"
+
+
 # ---------------------------------------------------------------- 07 asyncio in Jupyter
 
 
@@ -209,6 +313,7 @@ def test_07_asyncio_run_fails_until_nest_asyncio(run_notebook: Runner) -> None:
         "RuntimeError: asyncio.run() cannot be called from a running event loop"
     )
     assert ex.text(after).strip() == "'ping-pong'"
+    assert claim(ex, "claim-nest-run-until-complete").strip() == "'ping-pong'"
     assert claim(ex, "claim-nest-task-class").strip().endswith("True")
     assert claim(ex, "claim-after-nest").strip() == "ping-pong 0.05"
 
@@ -247,14 +352,30 @@ def test_08_a_ten_second_job_is_cancelled_at_two_and_a_half(run_notebook: Runner
 
 @pytest.mark.slow
 @notebook_group(NB08)
-def test_08_semaphore_and_queue(run_notebook: Runner) -> None:
+def test_08_cancel_only_schedules_and_cancelled_error_is_a_base_exception(
+        run_notebook: Runner) -> None:
     ex = run_notebook(NB08)
-    text = claim(ex, "claim-semaphore")
-    assert numbers(rf"after {NUMBER} s", text) == (3,)
-    assert numbers(rf"at most {NUMBER} downloads", text) == (2,)
+    assert claim(ex, "claim-cancel-timing").splitlines() == [
+        "started: starts",
+        "cancel() returned; done? False",  # nothing happened yet
+        "started: finally",  # at the task's next turn
+        "one turn later; done? True",
+        "never: cancelled? True",  # and "never: starts" never appeared
+    ]
+    assert claim(ex, "claim-cancelled-error-base").splitlines() == [
+        "an Exception? False", "a BaseException? True"]
+
+
+@pytest.mark.slow
+@notebook_group(NB08)
+def test_08_queue_with_sentinels_and_with_join(run_notebook: Runner) -> None:
+    ex = run_notebook(NB08)
     text = claim(ex, "claim-queue")
     assert "'Ana': ['order 0', 'order 2', 'order 4'], 'Ben': ['order 1', 'order 3']" in text
     assert numbers(rf"after {NUMBER} s", text) == (6.5,)
+    assert claim(ex, "claim-queue-join").splitlines() == [
+        "1.0 s: flyer on printer 1", "2.0 s: card on printer 1", "3.0 s: poster on printer 0",
+        "4.0 s: menu on printer 1", "after 4.0 s"]
 
 
 @pytest.mark.slow

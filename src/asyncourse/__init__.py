@@ -17,10 +17,12 @@ from .grading import (
     grade,
 )
 from .plot import plot_comparison, plot_timeline
-from .record import Interval, Recording, TaskRecord
+from .record import AwaitedCall, Interval, Recording, TaskRecord
 from .run import Run, run_real, run_virtual
+from .selfcheck import expect_answer, self_check
 
 __all__ = [
+    "AwaitedCall",
     "BusyLoopError",
     "DeadlockError",
     "Finding",
@@ -32,6 +34,7 @@ __all__ = [
     "TaskRecord",
     "VirtualEventLoop",
     "VirtualTimeLimit",
+    "expect_answer",
     "expect_elapsed",
     "expect_equal",
     "expect_max_concurrent",
@@ -42,4 +45,5 @@ __all__ = [
     "plot_timeline",
     "run_real",
     "run_virtual",
+    "self_check",
 ]

@@ -4,7 +4,10 @@ A task factory wraps each Task's coroutine in a thin proxy that notes the loop's
 Task resumes or suspends it, and what it suspended on (a timer, a thread, another task). This needs
 no change to the learner's code and covers ``create_task``, ``gather``, ``TaskGroup`` and the main
 coroutine alike. asyncio itself offers no such hook; ``sys.monitoring`` would, but only from
-Python 3.12 and not per loop. The data is frozen dataclasses so that tests compare recordings with
+Python 3.12 and not per loop. At each suspension the proxy also reads the chain of coroutines the
+task is awaiting (``cr_await``): each awaited call of the learner's own code (``await fetch(1)``)
+becomes an ``AwaitedCall`` of its task, since awaited coroutines are no tasks and a sequential run
+would otherwise be one solid bar. The data is dataclasses so that tests compare recordings with
 ``==``.
 """
 
@@ -14,13 +17,14 @@ import asyncio
 import collections.abc
 import inspect
 import reprlib
+import sysconfig
 import types
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["Interval", "Kind", "Recorder", "Recording", "TaskRecord"]
+__all__ = ["AwaitedCall", "Interval", "Kind", "Recorder", "Recording", "TaskRecord"]
 
 Kind = Literal["pending", "running", "timer", "thread", "waiting", "blocked"]
 KINDS: tuple[Kind, ...] = ("pending", "running", "timer", "thread", "waiting", "blocked")
@@ -53,12 +57,42 @@ class Interval(NamedTuple):
 
 
 @dataclass
+class AwaitedCall:
+    """A coroutine of the learner's own code that a task awaited, such as ``await fetch(1)``.
+
+    Awaiting a coroutine runs it inside the awaiting task, so it is no task of its own; the
+    recorder still notes each such call, to draw it as a row under its task. ``depth`` 1 is a
+    call the task's coroutine awaited itself, 2 a call awaited inside a depth-1 call, and so on.
+    A call is seen when the task suspends inside it: ``start`` is the moment the step that
+    entered it began, ``end`` the moment the step that left it began (None while it runs). In
+    virtual time, where code takes no time, both are exact; a call that never suspends is not
+    recorded (it took no time to wait). asyncio's own coroutines, the standard library's and
+    installed packages' are not calls of the learner's code and are skipped.
+
+    >>> AwaitedCall("fetch(1)", "fetch", 1, 0.0, 1.0).duration
+    1.0
+    """
+
+    label: str
+    name: str
+    depth: int
+    start: float
+    end: float | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end (0.0 while the call has not ended)."""
+        return 0.0 if self.end is None else self.end - self.start
+
+
+@dataclass
 class TaskRecord:
-    """One Task of a run: its label, life span and the intervals it went through.
+    """One Task of a run: its label, life span, the intervals it went through, and the
+    coroutines it awaited (``calls``, in the order they started).
 
     >>> rec = TaskRecord(label="fetch(1)", name="fetch", created=0.0)
-    >>> rec.state
-    'pending'
+    >>> rec.state, rec.calls
+    ('pending', [])
     """
 
     label: str
@@ -68,10 +102,22 @@ class TaskRecord:
     ended: float | None = None
     state: Literal["pending", "done", "failed", "cancelled"] = "pending"
     intervals: list[Interval] = field(default_factory=list)
+    calls: list[AwaitedCall] = field(default_factory=list)
 
     def time_in(self, kind: Kind) -> float:
         """Total seconds this task spent in intervals of ``kind``."""
         return sum(i.duration for i in self.intervals if i.kind == kind)
+
+    def call_intervals(self, call: AwaitedCall) -> list[Interval]:
+        """What this task did while ``call`` was in progress: its intervals, cut to the call.
+
+        A call that has not ended runs to the task's last interval.
+        """
+        end = call.end
+        if end is None:
+            end = max((i.end for i in self.intervals), default=call.start)
+        return [Interval(i.kind, max(i.start, call.start), min(i.end, end), i.detail)
+                for i in self.intervals if i.end > call.start and i.start < end]
 
 
 @dataclass
@@ -154,6 +200,36 @@ def _arg(value: object) -> str:
 
 
 _SLEEP_CODE = asyncio.sleep.__code__
+_NOT_LEARNER = tuple(
+    {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
+     __file__.rsplit("/", 1)[0]})
+
+
+def _learner_code(code: types.CodeType | None) -> bool:
+    """Code the learner wrote: not asyncio's, the standard library's, a package's or ours."""
+    if code is None:
+        return False
+    filename = code.co_filename
+    return not filename.startswith(_NOT_LEARNER) and "site-packages" not in filename
+
+
+def awaited_chain(coro: Any) -> list[Any]:
+    """The learner's coroutines that ``coro`` is awaiting right now, outermost first.
+
+    ``coro`` itself (a task's coroutine) is not included.
+    """
+    chain = []
+    inner = getattr(coro, "cr_await", None)
+    while isinstance(inner, types.CoroutineType):
+        code = inner.cr_code
+        # before 3.12 a comprehension with `await` is a coroutine of its own: part of its caller
+        if _learner_code(code) and code.co_name not in _COMPREHENSIONS:
+            chain.append(inner)
+        inner = inner.cr_await
+    return chain
+
+
+_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 _TO_THREAD_CODE = asyncio.to_thread.__code__
 
 
@@ -208,13 +284,14 @@ def _task_label(task: asyncio.Task[Any]) -> str:
 class _Traced(collections.abc.Coroutine[Any, Any, Any]):
     """A coroutine proxy that reports each resume and suspend of its Task to the recorder."""
 
-    __slots__ = ("_coro", "_record", "_recorder", "_suspended", "label")
+    __slots__ = ("_calls", "_coro", "_record", "_recorder", "_suspended", "label")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], recorder: Recorder, rec: TaskRecord) -> None:
         self._coro = coro
         self._recorder = recorder
         self._record = rec
         self._suspended: Interval = Interval("pending", rec.created, rec.created, "created")
+        self._calls: list[tuple[Any, AwaitedCall]] = []  # the calls in progress, outermost first
         self.label = rec.label
 
     def send(self, value: Any) -> Any:
@@ -255,9 +332,26 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         finally:
             self._recorder.current = outer
         self._close_running(now, mark)
+        self._follow_calls(awaited_chain(self._coro), now)
         kind, detail = classify(self._coro, yielded, self._recorder.is_thread_future)
         self._suspended = Interval(kind, self._recorder.now(), 0.0, detail)
         return yielded
+
+    def _follow_calls(self, chain: list[Any], began: float) -> None:
+        """End the calls no longer awaited and open the new ones, at the step's start."""
+        keep = 0
+        for (coro, _), current in zip(self._calls, chain, strict=False):
+            if coro is not current:
+                break
+            keep += 1
+        for _, call in self._calls[keep:]:
+            call.end = began
+        del self._calls[keep:]
+        for depth, coro in enumerate(chain[keep:], start=keep + 1):
+            name, label = label_of(coro)
+            call = AwaitedCall(label, name, depth, began)
+            self._record.calls.append(call)
+            self._calls.append((coro, call))
 
     def waiting_on(self) -> str:
         """What the task is suspended on, in words: "fetch: asyncio.sleep(1)"."""
@@ -291,6 +385,7 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         rec.ended = self._recorder.now()
         rec.state = state
         self._close_running(began, mark)
+        self._follow_calls([], began)
 
     # What asyncio and inspect read from a coroutine, delegated so Task reprs stay informative.
     @property
@@ -408,6 +503,8 @@ def _shifted(rec: TaskRecord, shift: float) -> TaskRecord:
         ended=s(rec.ended), state=rec.state,
         intervals=[Interval(i.kind, i.start - shift, i.end - shift, i.detail)
                    for i in rec.intervals],
+        calls=[AwaitedCall(c.label, c.name, c.depth, c.start - shift, s(c.end))
+               for c in rec.calls],
     )
 
 
