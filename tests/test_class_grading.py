@@ -12,10 +12,12 @@ refuses unsafe uploads.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,10 +142,11 @@ def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(
     # running (the jobs run in student order on one worker), after ben's and cal's are recorded
     fakeclass.submit(course, [Learner("cal", "reference"), Learner("fin", "reference"),
                               Learner("ben", "blank")])
-    gate = course.root / "gate"
+    gate = Path(tempfile.gettempdir()) / f"asyncourse-gate-{os.getpid()}-{time.time_ns()}"
     waits = fakeclass.answer(course, Learner("fin", "reference"))
-    waits.cells.insert(0, nbformat.v4.new_code_cell(
-        f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.05)"))
+    waits.cells.insert(0, nbformat.v4.new_code_cell(  # no path in the source: the scan flags those
+        f"import os, tempfile, time\ngate = os.path.join(tempfile.gettempdir(), {gate.name!r})\n"
+        "while not os.path.exists(gate):\n    time.sleep(0.05)"))
     nbformat.write(waits, course.root / "submitted" / "fin" / "ps1" / "ps1.ipynb")
     log = course.root / ".grading" / "ps1.jsonl"
     recorded = len(log.read_text().splitlines())
@@ -160,6 +163,7 @@ def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(
     time.sleep(0.5)
     gate.touch()  # fin's running notebook may end now; the interrupted run must not record it
     out, err = proc.communicate(timeout=120)
+    gate.unlink()
     assert proc.returncode == 130, out + err
     assert "Interrupted:" in out and "run the same command again" in out
     again = grade(course.root, "--no-sandbox")

@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
                         "graded now")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run learner code without the bubblewrap sandbox (trusted code only)")
+    p.add_argument("--hold-flagged", action="store_true",
+                   help="leave the score of a submission marked for review empty in the CSV "
+                        "until someone has looked at it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         report = grade_class(args.course, args.assignment, submissions=args.submissions,
                              workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
                              force=args.force, feedback=args.feedback,
-                             sandbox=not args.no_sandbox, progress=not args.quiet)
+                             sandbox=not args.no_sandbox, progress=not args.quiet,
+                             hold_flagged=args.hold_flagged)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

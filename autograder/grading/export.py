@@ -19,8 +19,12 @@ Row = dict[str, Any]  # one CSV row: student_id, assignment, score, max_score, g
 
 
 def rows(assignment: str, grade_ids: list[str], scores: Mapping[str, Mapping[str, Any]],
-         records: Mapping[str, GradeRecord]) -> list[Row]:
-    """One row per learner with a submission: gradebook scores plus status and reason."""
+         records: Mapping[str, GradeRecord], *, hold_flagged: bool = False) -> list[Row]:
+    """One row per learner with a submission: gradebook scores plus status and reason.
+
+    A submission marked for review says how many of its points came from cells that ran after
+    the flagged code; with `hold_flagged` its score stays empty until someone has looked.
+    """
     out = []
     for student in sorted(set(scores) | set(records)):
         got = scores.get(student, {})
@@ -33,11 +37,18 @@ def rows(assignment: str, grade_ids: list[str], scores: Mapping[str, Mapping[str
         for gid in grade_ids:
             row[gid] = _num(questions.get(gid))
         row["status"] = rule(rec.outcome).status if rec else "graded by nbgrader"
+        row["reason"] = rec.reason if rec else ""
         if rec and rec.review and rec.outcome in ("graded", "timeout"):
-            row["status"] = "review"  # graded, but the scan saw tampering: check it by hand
+            row["status"] = "review"  # graded, but tampering was seen: check it by hand
+            flagged = rec.flagged_points
+            if flagged is not None:
+                row["reason"] += (f" ({_num(flagged)} of its {row['score']} points came from "
+                                  "cells that ran after the flagged code)")
+            if hold_flagged:
+                row["status"] = "review (score held back)"
+                row["score"] = ""
         if got.get("needs_manual_grade"):
             row["status"] += " (needs manual grading)"
-        row["reason"] = rec.reason if rec else ""
         out.append(row)
     return out
 
@@ -98,9 +109,12 @@ def summary(table: list[Row], max_points: Mapping[str, float],
             lines.append(f"  {r['student_id']}: {r['reason']}")
     review = [r for r in table if (rec := records.get(r["student_id"])) and rec.review]
     if review:
-        lines.append(f"\nMarked for review ({len(review)}, graded as usual; check by hand):")
-        lines.extend(f"  {r['student_id']}: {records[r['student_id']].review[:160]}"
-                     for r in review)
+        lines.append(f"\nMarked for review ({len(review)}; check by hand):")
+        for r in review:
+            rec = records[r["student_id"]]
+            held = ("" if rec.flagged_points is None else
+                    f" [{_num(rec.flagged_points)} of its points came from cells after it]")
+            lines.append(f"  {r['student_id']}: {rec.review[:160]}{held}")
     timed = [r for r in table if outcome(r) == "timeout"]
     if timed:
         lines.append(f"\nA cell timed out ({len(timed)}):")

@@ -296,15 +296,19 @@ class ClassGradebook:
         return Prepared(job, notes)
 
     # ---- record ------------------------------------------------------------------------
-    def record(self, result: JobResult, prepared: Prepared, annotate: Annotate) -> list[str]:
-        """Save an executed notebook's grades as nbgrader does; return the named mistakes."""
+    def record(self, result: JobResult, prepared: Prepared, annotate: Annotate,
+               review: str = "", flagged_cell: int | None = None,
+               ) -> tuple[list[str], float | None]:
+        """Save an executed notebook's grades as nbgrader does. Returns the named mistakes and,
+        when `flagged_cell` is given, the points earned in graded cells from there on."""
         student = result.student
-        notes = [prepared.review, *prepared.notes] if prepared.review else prepared.notes
+        notes = [review, *prepared.notes] if review else prepared.notes
         nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
         resources = self._resources(student)
         finished = result.outcome in ("completed", "timeout")
         hide_test_code(nb)
         mistakes = named_mistakes(nb) if finished else []
+        flagged = earned_after(nb, flagged_cell) if finished and flagged_cell else None
         annotate(nb, outcome_of_run(result.outcome), result.reason, notes, mistakes)
         if finished:
             text, resources = self.saver.from_notebook_node(nb, resources)
@@ -312,7 +316,7 @@ class ClassGradebook:
             self.zero(student)
             text = nbformat.writes(nb)
         self._write(student, text, resources)
-        return mistakes
+        return mistakes, flagged
 
     def record_problem(self, sub: Submission, annotate: Annotate) -> None:
         """A submission that cannot run: every grade 0; the released notebook carries the reason."""
@@ -389,6 +393,18 @@ class ClassGradebook:
         finally:
             self.coursedir.student_id = "*"
         return failed
+
+
+def earned_after(nb: nbformat.NotebookNode, cell_number: int) -> float:
+    """Points the graded cells after `cell_number` (1-based) earned, as nbgrader scores them."""
+    from nbgrader.utils import determine_grade
+
+    earned = 0.0
+    for index, cell in enumerate(nb.cells):
+        if index + 1 >= cell_number and is_grade(cell):
+            points, _ = determine_grade(cell)
+            earned += float(points or 0)
+    return earned
 
 
 def named_mistakes(nb: nbformat.NotebookNode) -> list[str]:

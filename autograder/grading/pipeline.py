@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import multiprocessing
 import os
+import re
 import sys
 import time
 import warnings
@@ -71,7 +72,7 @@ class Report:
 def grade_class(course: Path, assignment: str, *, submissions: Path | None = None,
                 workers: int | None = None, scheduler: str | None = None,
                 csv_path: Path | None = None, force: bool = False, feedback: bool = False,
-                sandbox: bool = True, progress: bool = True) -> Report:
+                sandbox: bool = True, progress: bool = True, hold_flagged: bool = False) -> Report:
     """Grade every new or changed submission of `assignment` in `course`; see the module doc.
 
     Raises `GradingError` (with the sentence to show) when the class cannot be graded at all.
@@ -111,7 +112,8 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
                     s for s in report.graded if STUDENT_ID.match(s)):
                 print(f"feedback for {student} failed: see .grading/{assignment}.log",
                       file=sys.stderr)
-        table = export.rows(assignment, list(book.max_points), book.scores(), state.records)
+        table = export.rows(assignment, list(book.max_points), book.scores(), state.records,
+                            hold_flagged=hold_flagged)
         report.table = table
         path = csv_path or course / f"grades-{assignment}.csv"
         export.write_csv(path, table, list(book.max_points))
@@ -212,15 +214,18 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
             for future in done:
                 prepared = pending.pop(future)
                 result = _result(future, prepared)
-                mistakes = _with_retries(functools.partial(book.record, result, prepared, annotate))
-                if mistakes is None:  # the gradebook stayed locked: leave it for the next run
+                review = _review(result, prepared)
+                saved = _with_retries(functools.partial(
+                    book.record, result, prepared, annotate, review, _first_cell(review)))
+                if saved is None:  # the gradebook stayed locked: leave it for the next run
                     continue
+                mistakes, flagged = saved
                 outcome = outcome_of_run(result.outcome)
                 # a failure of the machinery is retried by the next run; learner outcomes are final
                 key = "" if rule(outcome).whose == "machinery" else keys[result.student]
                 state.add(GradeRecord(result.student, key, (NotebookRecord(
                     result.notebook_id, outcome, _reason(result, prepared), tuple(mistakes),
-                    prepared.review, round(result.seconds, 3), result.worker),), time.time()))
+                    review, round(result.seconds, 3), result.worker, flagged),), time.time()))
                 report.graded.append(result.student)
                 bar.update(1)
     finally:
@@ -245,10 +250,26 @@ def _result(future: Future[worker.JobResult], prepared: Prepared) -> worker.JobR
 
 def _reason(result: worker.JobResult, prepared: Prepared) -> str:
     parts = [result.reason] if result.reason else []
-    if prepared.review:
-        parts.append(prepared.review)
+    review = _review(result, prepared)
+    if review:
+        parts.append(review)
     parts.extend(prepared.notes)
     return "; ".join(parts)
+
+
+def _first_cell(review: str) -> int | None:
+    """The first cell a review note names ("cell 14 assigns ..."): points from there are held."""
+    cells = [int(n) for n in re.findall(r"\bcell (\d+)\b", review)]
+    return min(cells) if cells else None
+
+
+def _review(result: worker.JobResult, prepared: Prepared) -> str:
+    """The review note: what the static scan flagged, and what the guard saw at run time."""
+    if not result.integrity:
+        return prepared.review
+    seen = (f"{scan.REVIEW}: tests scored 0 from where the grader saw the notebook change "
+            f"what they rely on: {result.integrity}")
+    return f"{prepared.review}; {seen}" if prepared.review else seen
 
 
 def _with_retries(action: Callable[[], T]) -> T | None:

@@ -37,6 +37,7 @@ class NotebookRecord:
     review: str = ""  # "marked for review: ..." when the scan or the run flagged it
     seconds: float = 0.0
     worker: str = ""
+    flagged_points: float | None = None  # points earned in cells after the flagged code
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ class GradeRecord:
     def review(self) -> str:
         return "; ".join(nb.review for nb in self.notebooks if nb.review)
 
+    @property
+    def flagged_points(self) -> float | None:
+        found = [nb.flagged_points for nb in self.notebooks if nb.flagged_points is not None]
+        return sum(found) if found else None
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
@@ -86,7 +92,9 @@ class GradeRecord:
                 notebook=str(nb.get("notebook", "")), outcome=cast(Outcome, outcome),
                 reason=str(nb.get("reason", "")), mistakes=tuple(nb.get("mistakes", ())),
                 review=str(nb.get("review", "")), seconds=float(nb.get("seconds", 0.0)),
-                worker=str(nb.get("worker", ""))))
+                worker=str(nb.get("worker", "")),
+                flagged_points=(None if nb.get("flagged_points") is None
+                                else float(nb["flagged_points"]))))
         return cls(str(data["student"]), str(data.get("key", "")), tuple(notebooks),
                    float(data.get("at", 0.0)))
 

@@ -71,6 +71,7 @@ class JobResult:
     cells: tuple[CellRun, ...] = ()
     seconds: float = 0.0
     worker: str = ""
+    integrity: str | None = None  # the first tampering the guard saw (later tests scored 0)
 
     def __repr__(self) -> str:
         return (f"JobResult({self.student}/{self.assignment}, {self.outcome}, "
@@ -112,7 +113,7 @@ def run_job(job: GradingJob) -> JobResult:
         return JobResult(job.student, job.assignment, job.notebook_id, job.resume_key,
                          json.dumps(execution.notebook), execution.outcome, reason,
                          execution.failed_cell, execution.cells, time.perf_counter() - start,
-                         worker)
+                         worker, execution.integrity)
     except Exception as err:  # the grader's own failure: never a grade
         detail = traceback.format_exception_only(type(err), err)[-1].strip()
         return JobResult(job.student, job.assignment, job.notebook_id, job.resume_key, None,

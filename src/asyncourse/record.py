@@ -233,19 +233,33 @@ _COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>
 _TO_THREAD_CODE = asyncio.to_thread.__code__
 
 
-def classify(coro: Any, yielded: object,
-             thread_futures: Callable[[object], bool]) -> tuple[Kind, str]:
-    """What a task suspended on: an interval kind and a detail ("fetch: asyncio.sleep(1)")."""
+def classify(coro: Any, yielded: object, thread_futures: Callable[[object], bool],
+             codes: list[tuple[Any, Any]] | None = None) -> tuple[Kind, str]:
+    """What a task suspended on: an interval kind and a detail ("fetch: asyncio.sleep(1)").
+
+    `codes` (the task's own list, kept between its steps) remembers the code of each coroutine
+    of the last chain of awaits: reading ``cr_code`` is an audit event, and a task that loops
+    awaits the same coroutines step after step.
+    """
     last = user = None
+    code = None
     inner = coro
+    seen: list[tuple[Any, Any]] = []
     while isinstance(inner, _COROUTINES):  # follow the chain of awaits down to the bottom
         last = inner
-        code = inner.cr_code
+        depth = len(seen)
+        if codes is not None and depth < len(codes) and codes[depth][0] is inner:
+            code = codes[depth][1]
+        else:
+            code = inner.cr_code
+        seen.append((inner, code))
         if code is not None and not code.co_filename.startswith(_ASYNCIO_DIR):
             user = inner
         inner = inner.cr_await
+    if codes is not None:
+        codes[:] = seen
     where = f"{display_name(user.__qualname__)}: " if user is not None else ""
-    code = last.cr_code if last is not None else None
+    code = code if last is not None else None
     if yielded is None:
         return "pending", f"{where}yielded to the loop"
     if code is _SLEEP_CODE and last is not None:
@@ -284,7 +298,7 @@ def _task_label(task: asyncio.Task[Any]) -> str:
 class _Traced(collections.abc.Coroutine[Any, Any, Any]):
     """A coroutine proxy that reports each resume and suspend of its Task to the recorder."""
 
-    __slots__ = ("_calls", "_coro", "_record", "_recorder", "_suspended", "label")
+    __slots__ = ("_calls", "_codes", "_coro", "_record", "_recorder", "_suspended", "label")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], recorder: Recorder, rec: TaskRecord) -> None:
         self._coro = coro
@@ -292,6 +306,7 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         self._record = rec
         self._suspended: Interval = Interval("pending", rec.created, rec.created, "created")
         self._calls: list[tuple[Any, AwaitedCall]] = []  # the calls in progress, outermost first
+        self._codes: list[tuple[Any, Any]] = []  # the last chain of awaits and their code
         self.label = rec.label
 
     def send(self, value: Any) -> Any:
@@ -333,7 +348,8 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
             self._recorder.current = outer
         self._close_running(now, mark)
         self._follow_calls(awaited_chain(self._coro), now)
-        kind, detail = classify(self._coro, yielded, self._recorder.is_thread_future)
+        kind, detail = classify(self._coro, yielded, self._recorder.is_thread_future,
+                                self._codes)
         self._suspended = Interval(kind, self._recorder.now(), 0.0, detail)
         return yielded
 
