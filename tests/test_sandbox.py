@@ -110,7 +110,10 @@ r = {
     "work_main": sorted(os.listdir("/work/main")),
     "mounts": {line.split()[4]: line.split()[5] for line in open("/proc/self/mountinfo")},
     "write_venv": attempt(lambda: open("/work/main/.venv/pyvenv.cfg", "a")),
-    "write_src": attempt(lambda: open("/work/main/src/asyncourse/__init__.py", "a")),
+    "write_src": attempt(lambda: open("/opt/asyncourse-sandbox/helper/asyncourse/__init__.py",
+                                      "a")),
+    "cmdline": open("/proc/1/cmdline").read().split("\0"),
+    "kernel_err": attempt(lambda: open("/proc/self/fd/2").read()),
     "write_usr": attempt(lambda: open("/usr/evil", "w")),
     "write_root": attempt(lambda: open("/evil", "w")),
     "write_tmp": attempt(lambda: open("/tmp/evil", "w")),
@@ -313,12 +316,15 @@ def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
     assert r["remove_gradebook"] in ("ENOENT", "EACCES")
     assert r["remove_pyproject"] == "ENOENT"
     assert r["read_source"] == r["read_autograder"] == "ENOENT"
-    assert r["work_main"] == [".venv", "src"]
+    assert r["work_main"] == [".venv"]  # the course's src/ is shown elsewhere, not at its path
     assert r["write_venv"] == r["write_src"] == "EACCES"  # root's files, read-only binds
+    assert not any(str(REPO) in arg or "asyncourse-sandbox-" in arg for arg in r["cmdline"])
+    assert r["kernel_err"] == "EACCES"  # the runner's file behind the kernel's stderr
     assert r["write_usr"] == "EROFS"
     mounts = r["mounts"]
     assert isinstance(mounts, dict)
-    for ro in ("/usr", f"{REPO}/.venv", f"{REPO}/src", "/opt/asyncourse-sandbox/runner.py"):
+    for ro in ("/usr", f"{REPO}/.venv", "/opt/asyncourse-sandbox/helper",
+               "/opt/asyncourse-sandbox/runner.py"):
         assert mounts[ro].split(",")[0] == "ro", ro  # read-only even for the runner's uid 0
     assert mounts["/home/learner"].split(",")[0] == "rw"
     assert r["write_root"] == r["write_tmp"] == "EACCES"

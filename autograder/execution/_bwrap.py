@@ -17,10 +17,11 @@ from pathlib import Path
 
 from ._process import GUARD, RUNNER
 
-__all__ = ["GUARD_IN_SANDBOX", "RUNNER_IN_SANDBOX", "WORKDIR", "argv", "namespace_args",
-           "system_binds"]
+__all__ = ["GUARD_IN_SANDBOX", "HELPER_IN_SANDBOX", "RUNNER_IN_SANDBOX", "WORKDIR", "arguments",
+           "namespace_args", "system_binds"]
 
 RUNNER_IN_SANDBOX = "/opt/asyncourse-sandbox/runner.py"
+HELPER_IN_SANDBOX = "/opt/asyncourse-sandbox/helper"
 GUARD_IN_SANDBOX = "/opt/asyncourse-sandbox/guard.py"
 WORKDIR = "/home/learner"
 ETC_ALLOWLIST = (
@@ -78,12 +79,12 @@ def helper_package_root() -> Path | None:
 
 
 def python_binds(hidden: Iterable[Path]) -> list[str]:
-    """The interpreter, the venv and the helper package, read-only at their paths."""
+    """The interpreter and the venv read-only at their paths; the folder of the helper package
+    (an editable install's ``src/``, inside the course) at `HELPER_IN_SANDBOX`, so that the
+    course's path appears nowhere in the sandbox (the kernel finds it through PYTHONPATH)."""
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix), Path(sys.prefix).resolve()}
     roots.add(Path(sys.executable).resolve().parent.parent)
     helper = helper_package_root()
-    if helper is not None:
-        roots.add(helper)
     hide = [h.resolve() for h in hidden]
     args: list[str] = []
     for root in sorted(roots, key=lambda p: len(p.parts)):
@@ -94,12 +95,19 @@ def python_binds(hidden: Iterable[Path]) -> list[str]:
                 raise Exposes(f"Python or the helper package lives in {root}, which holds "
                               f"{secret}: the sandbox cannot show one without the other")
         args += [*parents(root), "--ro-bind", str(root), str(root)]
+    if helper is not None and not any(helper.is_relative_to(root) for root in roots):
+        for secret in hide:
+            if helper == secret or helper in secret.parents:
+                raise Exposes(f"the helper package lives in {helper}, which holds {secret}: "
+                              "the sandbox cannot show one without the other")
+        args += [*parents(HELPER_IN_SANDBOX), "--ro-bind", str(helper), HELPER_IN_SANDBOX]
     return args
 
 
-def argv(bwrap: str, scratch: Path, seccomp_fd: int | None, hidden: Iterable[Path]) -> list[str]:
+def arguments(scratch: Path, seccomp_fd: int | None, hidden: Iterable[Path]) -> list[str]:
+    """bwrap's arguments (given on a descriptor with ``--args``, so that /proc/1/cmdline in the
+    sandbox shows no host path)."""
     return [
-        bwrap,
         *namespace_args(),
         *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
         *system_binds(),
@@ -110,6 +118,9 @@ def argv(bwrap: str, scratch: Path, seccomp_fd: int | None, hidden: Iterable[Pat
         *parents(WORKDIR),
         "--bind", str(scratch), WORKDIR,
         "--chdir", "/tmp",
-        "--",
-        sys.executable, "-I", "-B", RUNNER_IN_SANDBOX,
     ]  # fmt: skip
+
+
+def command() -> list[str]:
+    """What bwrap runs: the runner (bwrap takes the command on its real command line)."""
+    return ["--", sys.executable, "-I", "-B", RUNNER_IN_SANDBOX]

@@ -30,6 +30,8 @@ class Limits:
     max_output_bytes: int = 1 << 20  # per cell; longer output is truncated with a note
     max_file_bytes: int = 64 << 20  # largest file the kernel may write
     sandbox_memory_bytes: int = 1536 << 20  # all processes of one sandbox together (cgroup)
+    scratch_bytes: int = 256 << 20  # the kernel's working folder (a tmpfs of its own)
+    scratch_files: int = 20_000  # files and folders in it (the tmpfs's inodes)
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

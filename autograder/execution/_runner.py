@@ -83,12 +83,13 @@ def _is_error(out: dict[str, Any]) -> bool:
 
 
 def _output_size(out: dict[str, Any]) -> int:
+    """What an output costs to keep: its text, every MIME type's data and its metadata."""
     kind = out.get("output_type") or out.get("msg_type")
     if kind == "stream":
         return _text_size(out.get("text", ""))
     if kind == "error":
         return _text_size([out.get("ename", ""), out.get("evalue", ""), out.get("traceback", [])])
-    return _text_size(out.get("data", {}))
+    return _text_size(out.get("data", {})) + _text_size(out.get("metadata", {}))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -321,7 +322,10 @@ class Runner:
             coalesce_streams=False,
             store_widget_state=False,
         )
-        stderr = open(os.path.join(self.private, "kernel.err"), "wb")  # noqa: SIM115
+        # the kernel writes its stderr here; 0600, so it cannot reopen the file through the
+        # descriptor it inherits (/proc/self/fd/2) and read what the runner put there
+        stderr = os.fdopen(os.open(os.path.join(self.private, "kernel.err"),
+                                   os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         as_user: dict[str, Any] = (
             {} if self.uid is None else {"user": self.uid, "group": self.uid, "extra_groups": []}
         )

@@ -65,6 +65,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import _bwrap, _cgroups, _seccomp
 from ._backend import KERNEL_ENV, BackendUnavailable, RunnerBackend
@@ -113,44 +114,82 @@ class SandboxBackend(RunnerBackend):
         whole = (f"a {groups} group per sandbox" if groups else
                  "per-process limits only (no writable cgroup here: a sandbox's processes "
                  "together are not bounded)")
-        return f"in the bubblewrap sandbox, {whole}, seccomp {_seccomp.source()}"
+        scratch = ("a tmpfs of its own as working folder" if _tmpfs_works() else
+                   "a plain working folder (tmpfs cannot be mounted here: its file count is not "
+                   "bounded)")
+        return f"in the bubblewrap sandbox, {whole}, {scratch}, seccomp {_seccomp.source()}"
 
     def launch(self, env: Mapping[str, str], limits: Limits) -> Launch:
         bwrap = shutil.which("bwrap") or "bwrap"
         tmp = private_tmp("asyncourse-sandbox-")
         scratch = Path(tmp.name) / "home"
         scratch.mkdir(mode=0o755)
+        mounted = _scratch_tmpfs(scratch, limits)
         os.chmod(scratch, 0o755)  # the runner (no CAP_DAC_*) enters it to start the kernel
+        files: list[Any] = []  # closed by cleanup
         program = _seccomp.program()
-        filt = tempfile.TemporaryFile(dir=tmp.name)  # noqa: SIM115  (closed by cleanup)
-        filt.write(program or b"")
-        filt.seek(0)
-        fd = filt.fileno() if program else None
-
+        seccomp_fd = _fd_with(program, tmp.name, files) if program else None
+        args = _bwrap.arguments(scratch, seccomp_fd, self.hidden)
+        args_fd = _fd_with(b"".join(a.encode() + b"\0" for a in args), tmp.name, files)
         group = _cgroups.Cgroup.create(limits.sandbox_memory_bytes,
                                        limits.max_processes + SANDBOX_TASKS, 1.0)
 
         def cleanup() -> None:
-            filt.close()
+            for f in files:
+                f.close()
+            if mounted:
+                subprocess.run(["umount", "-l", str(scratch)], capture_output=True, check=False)
             tmp.cleanup()
             if group is not None:
                 group.remove()
 
         base = _uid_base()
         join = group.join_command() if group is not None else []
+        kernel_env = {**SANDBOX_ENV, "PATH": _sandbox_path(), **env}
+        if _bwrap.helper_package_root() is not None:
+            kernel_env["PYTHONPATH"] = _bwrap.HELPER_IN_SANDBOX
         return Launch(
-            argv=[*join, *_bwrap.argv(bwrap, scratch, fd, self.hidden)],
+            argv=[*join, bwrap, "--args", str(args_fd), *_bwrap.command()],
             env=_runner_env(),
-            setup={"kernel_env": {**SANDBOX_ENV, "PATH": _sandbox_path(), **env},
-                   "workdir": _bwrap.WORKDIR, "private": "/tmp/runner",
+            setup={"kernel_env": kernel_env, "workdir": _bwrap.WORKDIR, "private": "/tmp/runner",
                    "runtime": "/tmp/runtime", "guard": _bwrap.GUARD_IN_SANDBOX},
             scratch=scratch,
             cleanup=cleanup,
             uid_of=lambda pid: base + pid,  # unique while this bwrap runs
             prepare=_prepare_scratch,
-            pass_fds=(fd,) if fd is not None else (),
+            pass_fds=tuple(f.fileno() for f in files),
             oom_killed=group.oom_killed if group is not None else (lambda: False),
         )
+
+
+def _fd_with(data: bytes, folder: str, keep: list[Any]) -> int:
+    """A descriptor bwrap can read `data` from (the seccomp program, its own arguments)."""
+    f = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115  (closed by the sandbox's cleanup)
+    f.write(data)
+    f.seek(0)
+    keep.append(f)
+    return f.fileno()
+
+
+@functools.lru_cache(maxsize=1)
+def _tmpfs_works() -> bool:
+    with tempfile.TemporaryDirectory() as probe:
+        if not _scratch_tmpfs(Path(probe), Limits()):
+            return False
+        subprocess.run(["umount", "-l", probe], capture_output=True, check=False)
+    return True
+
+
+def _scratch_tmpfs(scratch: Path, limits: Limits) -> bool:
+    """Make scratch a tmpfs of its own: its size and file count are bounded (a file-count bomb
+    stops at ``scratch_files``). False where it cannot be mounted (the folder stays a folder)."""
+    options = f"size={limits.scratch_bytes},nr_inodes={limits.scratch_files},mode=0755"
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "asyncourse-scratch",
+                               str(scratch)], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _prepare_scratch(scratch: Path, uid: int | None) -> None:

@@ -18,10 +18,13 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import nbformat
+
+from autograder.text import printable
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.@+-]{0,99}$")
 MAX_ZIP_BYTES = 50_000_000  # uncompressed; a class's notebooks are far smaller
@@ -88,6 +91,9 @@ def check_folder(course: Path, student: str, assignment: str, folder: Path,
     if folder.is_symlink() or not _inside(course, folder):
         sub.problem = "the submission folder is a symbolic link"
         return sub
+    sub.problem = _special_entry(folder)
+    if sub.problem:
+        return sub
     path = folder / name
     if not path.exists() and not path.is_symlink():
         others = sorted(p.name for p in folder.glob("*.ipynb"))
@@ -98,6 +104,28 @@ def check_folder(course: Path, student: str, assignment: str, folder: Path,
     if sub.problem is None:
         sub.notebook = path
     return sub
+
+
+def _special_entry(folder: Path) -> str | None:
+    """Why a submission folder cannot be used as it is: it may hold only regular files and
+    folders (nbgrader copies the folder as root, following links: a link would hand the learner
+    any file the grader can read), with names that are valid UTF-8. None when it is fine."""
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for entry in [*dirs, *files]:
+            path = Path(root) / entry
+            shown = printable(str(path.relative_to(folder)), 80)
+            try:
+                entry.encode("utf-8")
+            except UnicodeEncodeError:
+                return (f"the submission has a file whose name is not valid text ({shown}): "
+                        "rename it and submit again")
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                return f"the submission holds a symbolic link ({shown}); only files are graded"
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                return (f"the submission holds something that is not a file ({shown}: a device, "
+                        "pipe or socket); only files are graded")
+    return None
 
 
 def _zip_problem(info: zipfile.ZipInfo) -> str | None:
@@ -142,6 +170,14 @@ def _import_zip(zpath: Path, dest: Path, notebook_name: str) -> str | None:
                     shutil.copyfileobj(src, out)
     except zipfile.BadZipFile:
         return "the zip file is damaged or not a zip file"
+    except RuntimeError as err:  # zipfile's word for an encrypted member
+        if "encrypted" in str(err) or "password" in str(err):
+            return "the zip file is protected by a password: submit it without one"
+        return "the zip file could not be read"
+    except UnicodeDecodeError:
+        return "the zip file has a member whose name is not valid text"
+    except (NotImplementedError, EOFError, OSError, ValueError, zlib.error):
+        return "the zip file is damaged or uses a compression the grader cannot read"
     return None
 
 

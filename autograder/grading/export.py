@@ -14,6 +14,7 @@ from typing import Any
 
 from autograder.grading.outcome import rule
 from autograder.grading.records import GradeRecord
+from autograder.text import neutralise, printable
 
 Row = dict[str, Any]  # one CSV row: student_id, assignment, score, max_score, grade ids, ...
 
@@ -64,10 +65,12 @@ def write_csv(path: Path, table: list[Row], grade_ids: list[str]) -> None:
     fields = ["student_id", "assignment", "score", "max_score", *grade_ids, "status", "reason"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(table)
+        for row in table:  # learner text: no terminal escapes, no spreadsheet formulas
+            writer.writerow({k: neutralise(printable(v, None)) if isinstance(v, str) else v
+                             for k, v in row.items()})
     tmp.replace(path)
 
 
@@ -97,7 +100,7 @@ def summary(table: list[Row], max_points: Mapping[str, float],
     if mistakes:
         lines.append("\nMost common mistakes:")
         for text, count in mistakes.most_common(limit):
-            lines.append(f"  {count:4d} x {text[:160]}")
+            lines.append(f"  {count:4d} x {printable(text, 160)}")
     def outcome(r: Row) -> str | None:
         rec = records.get(r["student_id"])
         return rec.outcome if rec else None
@@ -106,7 +109,7 @@ def summary(table: list[Row], max_points: Mapping[str, float],
     if bad:
         lines.append(f"\nCould not be graded ({len(bad)}, scored 0):")
         for r in bad:
-            lines.append(f"  {r['student_id']}: {r['reason']}")
+            lines.append(f"  {r['student_id']}: {printable(r['reason'], 300)}")
     review = [r for r in table if (rec := records.get(r["student_id"])) and rec.review]
     if review:
         lines.append(f"\nMarked for review ({len(review)}; check by hand):")
@@ -114,10 +117,10 @@ def summary(table: list[Row], max_points: Mapping[str, float],
             rec = records[r["student_id"]]
             held = ("" if rec.flagged_points is None else
                     f" [{_num(rec.flagged_points)} of its points came from cells after it]")
-            lines.append(f"  {r['student_id']}: {rec.review[:160]}{held}")
+            lines.append(f"  {r['student_id']}: {printable(rec.review, 160)}{held}")
     timed = [r for r in table if outcome(r) == "timeout"]
     if timed:
         lines.append(f"\nA cell timed out ({len(timed)}):")
-        lines.extend(f"  {r['student_id']}: {r['reason']}" for r in timed)
+        lines.extend(f"  {r['student_id']}: {printable(r['reason'], 300)}" for r in timed)
     return "\n".join(lines)
 

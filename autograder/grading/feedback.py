@@ -12,6 +12,8 @@ questions, once `asyncourse.plot_comparison` can be rendered from a recording in
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -37,8 +39,18 @@ HEADLINES: dict[str, str] = {
 }
 
 
+def _markdown_text(text: str) -> str:
+    """Learner-derived words shown as words in Markdown: no HTML, no link, no emphasis."""
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"([\\`*_\[\]()#|])", r"\\\1", escaped)
+
+
 def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) -> str:
-    """The grading note's Markdown; `outcome` is a grading outcome (see `outcome`)."""
+    """The grading note's Markdown; `outcome` is a grading outcome (see `outcome`). The reason,
+    notes and mistakes can carry learner text (file names, exception messages): escaped."""
+    reason = _markdown_text(reason)
+    notes = [_markdown_text(n) for n in notes]
+    mistakes = [_markdown_text(m) for m in mistakes]
     lines = []
     if reason:
         lines.append(f"**{HEADLINES.get(outcome, 'Grading note')}:** {reason}.")
@@ -113,3 +125,33 @@ def _learner_frames(out: Any, learner_counts: set[Any]) -> list[str]:
     kept.append(NOT_SHOWN)
     kept.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
     return kept
+
+
+# What a reader's browser may render from learner content: bleach's defaults plus the formatting
+# notebooks use. No script, no style, no event handler, no javascript: link.
+_TAGS = {"a", "abbr", "acronym", "b", "blockquote", "br", "code", "details", "div", "em", "h1",
+         "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "span",
+         "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+_ATTRIBUTES = {"a": ["href", "title"], "abbr": ["title"], "acronym": ["title"],
+               "img": ["src", "alt", "title", "width", "height"], "td": ["colspan", "rowspan"],
+               "th": ["colspan", "rowspan"]}
+
+
+@functools.lru_cache(maxsize=1)
+def _sanitizer() -> Any:
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    return SanitizeHTML(tags=sorted(_TAGS), attributes=_ATTRIBUTES, strip=True)
+
+
+def sanitize_for_readers(nb: nbformat.NotebookNode) -> None:
+    """Learner content made safe to render (feedback HTML, the formgrader): the learner's own
+    Markdown and raw cells and every output lose scripts, event handlers and active MIME types
+    (nbconvert's SanitizeHTML, with bleach). The instructor's locked cells are left alone."""
+    sanitizer = _sanitizer()
+    for cell in nb.cells:
+        locked = cell.metadata.get("nbgrader", {}).get("locked", False)
+        if cell.cell_type in ("markdown", "raw") and not locked:
+            cell.source = sanitizer.sanitize_html_tags(cell.source)
+        elif cell.cell_type == "code":
+            cell.outputs = sanitizer.sanitize_code_outputs(cell.get("outputs", []))

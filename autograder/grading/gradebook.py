@@ -38,9 +38,10 @@ from nbgrader.utils import is_grade
 from autograder.execution import Limits, UnsupportedSetting, limits_from_course
 from autograder.grading.collect import Submission
 from autograder.grading.errors import CourseError
-from autograder.grading.feedback import hide_test_code
+from autograder.grading.feedback import hide_test_code, sanitize_for_readers
 from autograder.grading.outcome import outcome_of_run
 from autograder.grading.worker import GradingJob, JobResult
+from autograder.text import printable, without_surrogates
 
 #: ``annotate(notebook, outcome, reason, notes, mistakes)``: writes the grading note (feedback).
 Annotate = Callable[[nbformat.NotebookNode, str, str, list[str], list[str]], None]
@@ -90,6 +91,22 @@ def _drop_duplicate_ids(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNod
     return nb, sorted(set(copied))
 
 
+HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def _without_markers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """nbgrader's hidden-test markers typed into a learner's own cell would make its feedback
+    fail (ClearHiddenTests reads every cell): they get an invisible space inside."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            continue
+        for marker in HIDDEN_MARKERS:
+            if marker in cell.get("source", ""):
+                cell.source = cell.source.replace(marker, marker.replace(" TESTS", "\u200bTESTS"))
+    return nb
+
+
 def _restored_cells(nb: nbformat.NotebookNode, notice: str) -> list[str]:
     marker = notice.split("{cell_id}")[0].strip()
     found = []
@@ -97,6 +114,13 @@ def _restored_cells(nb: nbformat.NotebookNode, notice: str) -> list[str]:
         if marker and marker in cell.get("source", "")[:200]:
             found.append(cell.metadata.get("nbgrader", {}).get("grade_id", "?"))
     return found
+
+
+class _PrintableFormatter(logging.Formatter):
+    """nbgrader logs learner text (cell sources, errors): keep its escapes out of a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(printable(line, None) for line in super().format(record).split("\n"))
 
 
 class ClassGradebook:
@@ -155,8 +179,8 @@ class ClassGradebook:
         for handler in list(app.log.handlers):
             app.log.removeHandler(handler)
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_file)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler = logging.FileHandler(log_file, encoding="utf-8", errors="backslashreplace")
+        handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)s %(message)s"))
         app.log.addHandler(handler)
         self._restore.append(handler.close)
         app.log.setLevel(logging.INFO)
@@ -272,7 +296,8 @@ class ClassGradebook:
         self.conv.notebooks = [path]
         self.conv.init_assignment(self.assignment, student)
         resources = self._resources(student)
-        submitted, copied = _drop_duplicate_ids(nbformat.read(path, as_version=4))
+        raw = nbformat.from_dict(without_surrogates(nbformat.read(path, as_version=4)))
+        submitted, copied = _drop_duplicate_ids(_without_markers(raw))
         text, resources = self.sanitizer.from_notebook_node(submitted, resources)
         nb = nbformat.reads(text, as_version=4)
         notes = [f"the cell `{gid}` appeared more than once (a copied cell?): only its last copy "
@@ -303,10 +328,12 @@ class ClassGradebook:
         when `flagged_cell` is given, the points earned in graded cells from there on."""
         student = result.student
         notes = [review, *prepared.notes] if review else prepared.notes
-        nb = nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)
+        nb = nbformat.from_dict(without_surrogates(
+            nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)))
         resources = self._resources(student)
         finished = result.outcome in ("completed", "timeout")
         hide_test_code(nb)
+        sanitize_for_readers(nb)
         mistakes = named_mistakes(nb) if finished else []
         flagged = earned_after(nb, flagged_cell) if finished and flagged_cell else None
         annotate(nb, outcome_of_run(result.outcome), result.reason, notes, mistakes)

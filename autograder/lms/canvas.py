@@ -45,7 +45,7 @@ from canvasapi.exceptions import CanvasException  # type: ignore[import-untyped]
 from canvasapi.requester import Requester  # type: ignore[import-untyped]
 
 from autograder.lms.export import points
-from autograder.lms.naming import printable
+from autograder.text import printable
 
 __all__ = ["CanvasTarget", "Change", "FetchedSubmission", "LearnerUpload", "UploadError",
            "UploadReport", "fetch_submissions", "upload"]

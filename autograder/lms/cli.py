@@ -21,7 +21,8 @@ from pathlib import Path
 from autograder.grading.errors import GradingError
 from autograder.grading.records import GradeRecord, GradingState
 from autograder.lms.grades import NO_SCORE, ClassScores, final_rows, read_gradebook
-from autograder.lms.naming import Roster, RosterError, printable
+from autograder.lms.naming import Roster, RosterError
+from autograder.text import printable
 
 __all__ = ["export_main", "export_parser", "upload_main", "upload_parser"]
 

@@ -37,11 +37,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["Export", "ExportRow", "canvas_csv", "moodle_csv", "neutralise", "points", "write"]
+from autograder.text import neutralise
+
+__all__ = ["Export", "ExportRow", "canvas_csv", "moodle_csv", "points", "write"]
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_COLUMNS = ("Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,6 @@ class Export:
 
     def __repr__(self) -> str:
         return f"Export({self.rows} rows, {len(self.unmatched)} unmatched)"
-
-
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet shows as text: formula starts get a leading ``'``."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def points(value: float) -> str:

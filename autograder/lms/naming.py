@@ -43,11 +43,11 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from autograder.grading.collect import STUDENT_ID
+from autograder.text import printable
 
 __all__ = ["LMS", "DownloadName", "DownloadPlan", "Learner", "LearnerFiles", "LearnerKey",
            "Listing", "NameRefused", "PlannedFile", "Refusal", "Roster", "RosterError",
-           "derived_student_id", "learner_of", "list_download", "parse_name", "plan_download",
-           "printable"]
+           "derived_student_id", "learner_of", "list_download", "parse_name", "plan_download"]
 
 LMS = Literal["canvas", "moodle", "plain"]
 
@@ -60,15 +60,6 @@ _MOODLE = re.compile(r"(?P<name>[^_/]+)_(?P<user>\d+)_assignsubmission_(?P<plugi
 _PLAIN = re.compile(r"(?P<stem>[^/]+)\.(?P<ext>ipynb|zip)")
 _DERIVED = re.compile(r"(?P<lms>canvas|moodle)-(?P<user>\d+)")
 _RESUBMITTED = re.compile(r"(?P<stem>.+)-\d+(?P<ext>\.[^.]+)")
-
-
-def printable(text: str, limit: int = 120) -> str:
-    """`text` safe to print: control characters (terminal escapes, bidirectional overrides) shown
-    as escapes, and at most `limit` characters. Learner-chosen names reach the summary through
-    this."""
-    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                    for ch in text)
-    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
 
 
 class NameRefused(ValueError):

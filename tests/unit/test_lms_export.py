@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.records import GradeRecord, NotebookRecord
-from autograder.lms.export import ExportRow, canvas_csv, moodle_csv, neutralise, points, write
+from autograder.lms.export import ExportRow, canvas_csv, moodle_csv, points, write
 from autograder.lms.grades import ClassScores, SubmissionScore, final_rows
 from autograder.lms.naming import Roster
+from autograder.text import neutralise
 
 ROWS = [
     ExportRow("canvas-111", "111", 2.5, 3.0, "Smith, John", "S1", "jsmith", "Sec A"),
