@@ -163,11 +163,11 @@ def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(
     time.sleep(0.5)
     gate.touch()  # fin's running notebook may end now; the interrupted run must not record it
     out, err = proc.communicate(timeout=120)
-    gate.unlink()
     assert proc.returncode == 130, out + err
     assert "Interrupted:" in out and "run the same command again" in out
     again = grade(course.root, "--no-sandbox")
     assert "7 submissions: 1 graded now, 6 unchanged" in again.stdout  # only fin was left
+    gate.unlink()
     rows = csv_rows(course.root / "grades-ps1.csv")
     assert rows["cal"]["score"] == rows["fin"]["score"] == rows["ana"]["score"]
     assert rows["ben"]["score"] == "0"
