@@ -210,7 +210,10 @@ def import_downloads(course: Path, downloads: Path, assignment: str,
         staging.mkdir(parents=True)
         problem = None
         if entry.suffix == ".zip":
-            problem = _import_zip(entry, staging, name)
+            try:
+                problem = _import_zip(entry, staging, name)
+            except Exception as err:  # one learner's upload never stops the others' import
+                problem = f"the zip file could not be read ({type(err).__name__})"
         elif entry.suffix == ".ipynb":
             shutil.copyfile(entry, staging / name)
         elif entry.is_dir():
@@ -257,7 +260,11 @@ def collect(course: Path, assignment: str, notebook_id: str,
         student = folder.parent.name
         if folder.parent.name.startswith("."):
             continue
-        subs[student] = check_folder(course, student, assignment, folder, notebook_id)
+        try:
+            subs[student] = check_folder(course, student, assignment, folder, notebook_id)
+        except (OSError, ValueError) as err:  # one learner's files never stop the class
+            subs[student] = Submission(student, assignment, folder, None,
+                                       f"the submission could not be read ({type(err).__name__})")
     for student, problem in refused.items():
         if student in subs and subs[student].problem is None and STUDENT_ID.match(student):
             continue  # an earlier, good submission stays

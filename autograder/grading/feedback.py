@@ -40,9 +40,9 @@ HEADLINES: dict[str, str] = {
 
 
 def _markdown_text(text: str) -> str:
-    """Learner-derived words shown as words in Markdown: no HTML, no link, no emphasis."""
-    escaped = html.escape(text, quote=False)
-    return re.sub(r"([\\`*_\[\]()#|])", r"\\\1", escaped)
+    """Learner-derived words shown as words in Markdown: no HTML (escaped), no link or image
+    (brackets escaped). Backticks stay: the grader's own notes use them for code."""
+    return re.sub(r"([\\\[\]])", r"\\\1", html.escape(text, quote=False))
 
 
 def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) -> str:

@@ -415,7 +415,8 @@ class ClassGradebook:
                 self.coursedir.student_id = student
                 try:
                     conv.start()
-                except NbGraderException:
+                except (NbGraderException, Exception):  # one learner's feedback never stops all
+                    self.app.log.exception("feedback for %s failed", student)
                     failed.append(student)
         finally:
             self.coursedir.student_id = "*"

@@ -11,6 +11,7 @@ stop the whole run are `GradingError`s; everything about one learner is that lea
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import multiprocessing
@@ -175,7 +176,10 @@ def _prepared(book: ClassGradebook, state: GradingState, todo: list[Submission],
                 prepared.review = scan.review_job(prepared.job, book.source_notebook_path())
                 yield prepared
                 continue
-        _with_retries(functools.partial(_record_problem, book, state, sub))
+        try:
+            _with_retries(functools.partial(_record_problem, book, state, sub))
+        except Exception as err:  # one learner's data never stops the class
+            _contain(book, state, sub.student, book.key(sub), "record why it was refused", err)
         report.graded.append(sub.student)
         bar.update(1)
 
@@ -185,6 +189,19 @@ def _record_problem(book: ClassGradebook, state: GradingState, sub: Submission) 
         book.record_problem(sub, annotate)
     state.add(GradeRecord(sub.student, book.key(sub), (
         NotebookRecord(book.notebook_id, "not-gradable", sub.problem or ""),), time.time()))
+
+
+def _contain(book: ClassGradebook, state: GradingState, student: str, key: str, step: str,
+             err: BaseException) -> None:
+    """A step that failed on one learner's data: that learner is not gradable, with the reason,
+    recorded under the same key (a re-run does not stumble on it again), and the class goes on."""
+    reason = (f"the grader could not {step} for this submission ({_first_line(err)}); the "
+              "instructor has the details in the grading log")
+    book.app.log.error("%s: could not %s", student, step, exc_info=err)
+    with contextlib.suppress(Exception):
+        book.zero(student)
+    state.add(GradeRecord(student, key, (NotebookRecord(book.notebook_id, "not-gradable",
+                                                        reason),), time.time()))
 
 
 def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_sandbox: bool,
@@ -215,8 +232,15 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
                 prepared = pending.pop(future)
                 result = _result(future, prepared)
                 review = _review(result, prepared)
-                saved = _with_retries(functools.partial(
-                    book.record, result, prepared, annotate, review, _first_cell(review)))
+                try:
+                    saved = _with_retries(functools.partial(
+                        book.record, result, prepared, annotate, review, _first_cell(review)))
+                except Exception as err:  # one learner's data never stops the class
+                    _contain(book, state, result.student, keys[result.student],
+                             "save the graded notebook", err)
+                    report.graded.append(result.student)
+                    bar.update(1)
+                    continue
                 if saved is None:  # the gradebook stayed locked: leave it for the next run
                     continue
                 mistakes, flagged = saved

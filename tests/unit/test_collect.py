@@ -51,7 +51,7 @@ def test_collect_refuses_a_symlinked_notebook(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     os.symlink(tmp_path / "gradebook.db", folder / "ps1.ipynb")
     (sub,) = collect(tmp_path, "ps1", "ps1")
-    assert sub.problem == "ps1.ipynb is a symbolic link, not a notebook file"
+    assert sub.problem == "the submission holds a symbolic link (ps1.ipynb); only files are graded"
     assert repr(sub).startswith("Submission(ana/ps1, problem=")
 
 
@@ -82,3 +82,67 @@ def test_a_student_folder_name_nbgrader_cannot_use_is_refused(tmp_path: Path) ->
     _submitted(tmp_path, "ana smith", GOOD)
     (sub,) = collect(tmp_path, "ps1", "ps1")
     assert sub.problem == "the student id 'ana smith' has characters a course folder cannot use"
+
+
+def test_links_devices_and_unreadable_names_are_refused_before_anything_is_copied(
+        tmp_path: Path) -> None:
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "ps1.ipynb").write_text("every solution and hidden test")
+    (tmp_path / "gradebook.db").write_text("every grade")
+    ana = _submitted(tmp_path, "ana", GOOD).parent
+    os.symlink("../../../source/ps1.ipynb", ana / "notes.txt")
+    ben = _submitted(tmp_path, "ben", GOOD).parent
+    (ben / "data").mkdir()
+    os.symlink(tmp_path / "gradebook.db", ben / "data" / "table.csv")
+    cal = _submitted(tmp_path, "cal", GOOD).parent
+    os.mkfifo(cal / "pipe")
+    dee = _submitted(tmp_path, "dee", GOOD).parent
+    (dee / os.fsdecode(b"bad\xffname.txt")).write_text("x")
+    _submitted(tmp_path, "eve", GOOD)
+    subs = {s.student: s for s in collect(tmp_path, "ps1", "ps1")}
+    assert subs["ana"].problem == ("the submission holds a symbolic link (notes.txt); only files "
+                                   "are graded")
+    assert "symbolic link (data/table.csv)" in (subs["ben"].problem or "")
+    assert "not a file (pipe: a device, pipe or socket)" in (subs["cal"].problem or "")
+    assert "name is not valid text (bad\\udcffname.txt)" in (subs["dee"].problem or "")
+    assert subs["eve"].problem is None and subs["eve"].notebook is not None
+
+
+def _flag_encrypted(path: Path) -> None:
+    """Mark every member of a zip as encrypted (bit 0 of the general-purpose flags)."""
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (at := data.find(signature, start)) != -1:
+            data[at + offset] |= 1
+            start = at + 4
+    path.write_bytes(bytes(data))
+
+
+def _invalid_member_name(path: Path) -> None:
+    """Replace a member's name with bytes that are not UTF-8, flagged as UTF-8."""
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        data[at + flag_at + 1] |= 0x08  # bit 11: the name is UTF-8
+    path.write_bytes(bytes(data).replace(b"ps1/ps1.ipynb", b"ps1/ps\xff.ipynb"))
+
+
+def test_broken_zips_are_refused_and_the_other_learners_of_the_download_imported(
+        tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "submitted").mkdir(parents=True)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    _zip(downloads / "ana.zip", {"ps1/ps1.ipynb": GOOD.encode()})
+    _flag_encrypted(downloads / "ana.zip")
+    _zip(downloads / "ben.zip", {"ps1/ps1.ipynb": GOOD.encode()})
+    _invalid_member_name(downloads / "ben.zip")
+    (downloads / "cal.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    (downloads / "dee.ipynb").write_text(GOOD)
+    _zip(downloads / "eve.zip", {"ps1.ipynb": GOOD.encode()})
+    subs = {s.student: s for s in collect(course, "ps1", "ps1", downloads)}
+    assert subs["ana"].problem == "the zip file is protected by a password: submit it without one"
+    assert "not valid text" in (subs["ben"].problem or "")
+    assert "damaged" in (subs["cal"].problem or "")
+    assert subs["dee"].problem is None and subs["eve"].problem is None
