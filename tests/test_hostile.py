@@ -201,6 +201,9 @@ def _course(root: Path) -> Course:
     with open(course.root / "nbgrader_config.py", "a") as fh:
         fh.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}  # tests: endless cells stop sooner\n")
     fakeclass.submit(course, HONEST, "ps2")
+    secret = course.root / "root-only-secret.txt"  # what a link in a submission reaches for
+    secret.write_text("the instructor's secret")
+    secret.chmod(0o600)
     return course
 
 
@@ -230,8 +233,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     before = _tree_hash(*guarded)
     done, seconds = _grade(course)
     print(f"\nhostile corpus: {len(cases)} cases + {len(HONEST)} honest graded in {seconds:.0f} s")
+    csv_before = (course.root / "grades-ps2.csv").read_bytes()
+    again, _ = _grade(course)  # a re-run grades nothing twice and crashes on nothing
     return {"course": course, "alone": alone, "done": done, "cases": cases, "seconds": seconds,
-            "before": before, "after": _tree_hash(*guarded)}
+            "before": before, "after": _tree_hash(*guarded), "again": again,
+            "csv_before": csv_before}
 
 
 
@@ -253,6 +259,37 @@ def test_no_crash_and_every_learner_has_a_row(corpus: dict[str, Any]) -> None:
     assert len(corpus["cases"]) >= 25
     assert set(rows) == {c.name for c in corpus["cases"]} | {h.student for h in HONEST}
     assert "Marked for review" in done.stdout and "Traceback" not in done.stderr
+    course = corpus["course"]
+    missing = [s for s in rows if not (course.root / "feedback" / s / "ps2" / "ps2.html").exists()]
+    assert not missing, f"no feedback for {missing}"
+    assert all("score" in c.expect for c in corpus["cases"]), "every case states its score"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile")
+def test_a_rerun_grades_nothing_twice(corpus: dict[str, Any]) -> None:
+    again = corpus["again"]
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(_rows(corpus['course']))} submissions: 0 graded now" in again.stdout
+    assert "Traceback" not in again.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile")
+def test_no_learner_text_reaches_a_terminal_or_a_spreadsheet_raw(corpus: dict[str, Any]) -> None:
+    done, course = corpus["done"], corpus["course"]
+    for name, text in [("the summary", done.stdout + done.stderr),
+                       ("the CSV", (course.root / "grades-ps2.csv").read_text()),
+                       ("the grading log", (course.root / ".grading" / "ps2.log").read_text())]:
+        raw = sorted({repr(c) for c in text if not c.isprintable() and c not in "\n\t"})
+        assert not raw, f"{name} carries control characters {raw}"
+    for row in _rows(course).values():
+        formulas = [v for v in row.values() if v and v[0] in "=+-@"]
+        assert not formulas, f"{row['student_id']}: a spreadsheet would run {formulas}"
+    copied = [p for folder in ("autograded", "feedback")
+              for p in (course.root / folder / "links-to-the-course").glob("**/*")
+              if p.name in ("notes.txt", "secret.txt", "gradebook.txt")]
+    assert not copied, f"the linked files were copied: {copied}"
 
 
 @pytest.mark.slow
@@ -289,7 +326,7 @@ def test_every_case_gets_its_outcome(corpus: dict[str, Any]) -> None:
         feedback = course.root / "feedback" / case.name / "ps2" / "ps2.html"
         text += feedback.read_text() if feedback.exists() else ""
         problems += [f"feedback shows {w!r}" for w in want.get("not_in_feedback", [])
-                     if w in text]
+                     if w.replace("$COURSE", str(course.root)) in text]
         if "max_autograded_mb" in want and graded.stat().st_size > want["max_autograded_mb"] * 1e6:
             problems.append(f"autograded notebook is {graded.stat().st_size} bytes")
         if problems:

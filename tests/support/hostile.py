@@ -21,6 +21,9 @@ A case is ``tests/hostile/<name>.json`` (``name`` becomes the student id)::
       "outputs": {"test_pipeline": [...]},     # outputs stored in the submitted notebook
       "file": "invalid-json" | "nbformat3" | "renamed",  # how the notebook file is written
       "extra_files": {"asyncourse.py": "text"},# more files in the submission folder
+      "links": {"notes.txt": "$COURSE/source/ps2/ps2.ipynb"},  # symbolic links in it
+      "raw_file_names": ["626164ff"],          # file names that are not UTF-8 (hex bytes)
+      (an "insert" item may say "cell_type": "markdown")
       "caught": "prevented" | "review" | "refused",  # how the grader copes (documentation):
                 # the cheat fails / it is only flagged for a human / it is refused with a reason
       "expect": {
@@ -38,6 +41,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,10 +98,12 @@ def notebook(course: Course, case: Case) -> nbformat.NotebookNode:
         answers[gid] = code.replace("$REFERENCE", refs[gid])
     nb = fill_in(release, answers)
     for item in recipe.get("insert", []):
-        cell = nbformat.v4.new_code_cell(item["source"])
+        cell = (nbformat.v4.new_markdown_cell(item["source"]) if item.get("cell_type") ==
+                "markdown" else nbformat.v4.new_code_cell(item["source"]))
         if "nbgrader" in item:
             cell.metadata["nbgrader"] = dict(item["nbgrader"])
-        cell.outputs = [nbformat.from_dict(o) for o in item.get("outputs", [])]
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(o) for o in item.get("outputs", [])]
         nb.cells.insert(_index(nb, item["after"]) + 1, cell)
     for gid, meta in recipe.get("metadata", {}).items():
         nb.cells[_index(nb, gid)].metadata["nbgrader"].update(meta)
@@ -135,5 +141,10 @@ def submit(course: Course, case: Case) -> Path:
         target = path.parent / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+    for rel, target_name in case.recipe.get("links", {}).items():  # "$COURSE/..." or relative
+        target = target_name.replace("$COURSE", str(course.root))
+        os.symlink(target, path.parent / rel)
+    for raw in case.recipe.get("raw_file_names", []):  # names that are not UTF-8 (hex bytes)
+        (path.parent / os.fsdecode(bytes.fromhex(raw))).write_text("x")
     (path.parent / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
     return path
