@@ -1,8 +1,9 @@
 """`python -m autograder grade <assignment>`: the command line of `pipeline.grade_class`.
 
 Turns the arguments into a call and its typed errors into one line on stderr and an exit code:
-0 done, 1 some submissions could not be graded because of the grading machinery (they stay to
-do; the summary names them), 2 the class cannot be graded as asked, 130 interrupted.
+0 done, 1 the grading machinery failed (the canary, or some submissions: they stay to do, no
+grade was written or replaced; the summary names them), 2 the class cannot be graded as asked,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--hold-flagged", action="store_true",
                    help="leave the score of a submission marked for review empty in the CSV "
                         "until someone has looked at it")
+    p.add_argument("--no-canary", action="store_true",
+                   help="skip grading the reference and the untouched student version first "
+                        "(they show that the workers, the sandbox and the kernel can grade)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                              workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
                              force=args.force, feedback=args.feedback,
                              sandbox=not args.no_sandbox, progress=not args.quiet,
-                             hold_flagged=args.hold_flagged)
+                             hold_flagged=args.hold_flagged, canary=not args.no_canary)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CourseError", "GradingError", "SandboxUnavailable"]
+__all__ = ["CourseError", "GradingError", "MachineryFailure", "SandboxUnavailable"]
 
 
 class GradingError(Exception):
@@ -17,3 +17,10 @@ class CourseError(GradingError):
 
 class SandboxUnavailable(GradingError):
     """The sandbox cannot run here, and learner code is never run bare without --no-sandbox."""
+
+
+class MachineryFailure(GradingError):
+    """The grading machinery (workers, cluster, sandbox, kernel environment) cannot grade now;
+    nothing was recorded as a grade."""
+
+    exit_code = 1

@@ -261,6 +261,10 @@ class ClassGradebook:
         return Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
                                                self.assignment)) / f"{self.notebook_id}.ipynb"
 
+    def release_notebook_path(self) -> Path:
+        return Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
+                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+
     def submitted_path(self, student: str) -> str:
         return os.path.join(self.coursedir.format_path(
             self.coursedir.submitted_directory, student, self.assignment),
@@ -289,8 +293,10 @@ class ClassGradebook:
         """nbgrader's steps before execution; raises on a notebook nbgrader refuses."""
         student = sub.student
         dest = self.dest(student)
-        if os.path.exists(dest):
-            shutil.rmtree(dest)
+        backup = self._backup(student)
+        if os.path.exists(dest):  # kept until this submission's result is recorded (restore)
+            shutil.rmtree(backup, ignore_errors=True)
+            os.rename(dest, backup)
         self.coursedir.student_id = student
         path = self.submitted_path(student)
         self.conv.notebooks = [path]
@@ -343,7 +349,23 @@ class ClassGradebook:
             self.zero(student)
             text = nbformat.writes(nb)
         self._write(student, text, resources)
+        self.forget_backup(student)
         return mistakes, flagged
+
+    def _backup(self, student: str) -> Path:
+        dest = Path(self.dest(student))
+        return dest.with_name(f".{dest.name}.before-this-run")
+
+    def restore(self, student: str) -> None:
+        """Put back what this run's `prepare` moved aside: the grading machinery failed, so the
+        learner's earlier graded notebook (and feedback source) stays as it was."""
+        dest, backup = Path(self.dest(student)), self._backup(student)
+        shutil.rmtree(dest, ignore_errors=True)
+        if backup.exists():
+            os.rename(backup, dest)
+
+    def forget_backup(self, student: str) -> None:
+        shutil.rmtree(self._backup(student), ignore_errors=True)
 
     def record_problem(self, sub: Submission, annotate: Annotate) -> None:
         """A submission that cannot run: every grade 0; the released notebook carries the reason."""

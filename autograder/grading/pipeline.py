@@ -20,6 +20,7 @@ import re
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -31,11 +32,13 @@ from sqlalchemy.exc import SAWarning
 
 from autograder import scan
 from autograder.grading import export, worker
+from autograder.grading.canary import canary_jobs, dask_submit, local_submit, run_canary
 from autograder.grading.collect import STUDENT_ID, Submission, collect
-from autograder.grading.errors import SandboxUnavailable
+from autograder.grading.errors import MachineryFailure, SandboxUnavailable
 from autograder.grading.feedback import annotate
 from autograder.grading.outcome import outcome_of_run, rule
 from autograder.grading.records import GradeRecord, GradingState, NotebookRecord
+from autograder.text import printable
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -49,6 +52,8 @@ NO_SANDBOX_WARNING = (
     "gradebook and the hidden tests. Use only on submissions you trust."
 )
 DB_RETRIES = 5
+MACHINERY_RETRIES = 1  # a job the machinery failed runs once more (elsewhere, if it can)
+NO_WORKER_PATIENCE = 60.0  # seconds a Dask cluster may have no worker before jobs count as lost
 T = TypeVar("T")
 
 
@@ -64,6 +69,9 @@ class Report:
     interrupted: bool = False
     where: str = ""  # how the jobs ran: sandbox or not, on which executor
     exit_code: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # machinery: (student, why)
+    retried: list[str] = field(default_factory=list)
+    workers: Counter[str] = field(default_factory=Counter)  # jobs per worker
 
     def __repr__(self) -> str:
         return (f"Report(graded={len(self.graded)}, skipped={len(self.skipped)}, "
@@ -73,7 +81,8 @@ class Report:
 def grade_class(course: Path, assignment: str, *, submissions: Path | None = None,
                 workers: int | None = None, scheduler: str | None = None,
                 csv_path: Path | None = None, force: bool = False, feedback: bool = False,
-                sandbox: bool = True, progress: bool = True, hold_flagged: bool = False) -> Report:
+                sandbox: bool = True, progress: bool = True, hold_flagged: bool = False,
+                canary: bool = True) -> Report:
     """Grade every new or changed submission of `assignment` in `course`; see the module doc.
 
     Raises `GradingError` (with the sentence to show) when the class cannot be graded at all.
@@ -103,7 +112,7 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
         bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb", file=sys.stderr,
                    disable=not progress or not todo, smoothing=0.1)
         try:
-            _run(book, state, todo, use_sandbox, workers, scheduler, bar, report)
+            _run(book, state, todo, use_sandbox, workers, scheduler, bar, report, canary)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
@@ -124,6 +133,13 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
                                      skipped=len(report.skipped), seconds=report.seconds)
         if report.where:
             report.text += f"\n\nRan {report.where}."
+            if len(report.workers) > 1:
+                report.text += " Jobs per worker: " + ", ".join(
+                    f"{w} {n}" for w, n in sorted(report.workers.items())) + "."
+            if report.retried:
+                again = ", ".join(sorted(set(report.retried)))
+                report.text += (f" Run again after a failure of the machinery: "
+                                f"{len(report.retried)} ({again}).")
         report.text += f"\nGrades written to {path}"
         if report.interrupted:
             left = len(todo) - len(report.graded)
@@ -133,6 +149,9 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
         else:
             report.exit_code = max((rule(state.records[s].outcome).exit_code
                                     for s in report.graded if s in state.records), default=0)
+        if report.failures:
+            report.exit_code = max(report.exit_code, MachineryFailure.exit_code)
+            report.text += "\n\n" + _failures_text(report.failures)
     return report
 
 
@@ -205,19 +224,30 @@ def _contain(book: ClassGradebook, state: GradingState, student: str, key: str, 
 
 
 def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_sandbox: bool,
-         workers: int | None, scheduler: str | None, bar: tqdm[Any], report: Report) -> None:
+         workers: int | None, scheduler: str | None, bar: tqdm[Any], report: Report,
+         canary: bool) -> None:
     if not todo:
         return
     keys = {sub.student: book.key(sub) for sub in todo}
-    source = _prepared(book, state, todo, use_sandbox, report, bar)
     executor, slots, client = _executor(workers, scheduler)
-    report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
-                    + (f"on the Dask cluster at {scheduler} ({slots} slots)" if scheduler
-                       else f"{slots} local workers"))
     pending: dict[Future[worker.JobResult], Prepared] = {}
     try:
+        places = _places(client)
+        report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
+                        + (f"on the Dask cluster at {scheduler} ({len(places)} workers, {slots} "
+                           "slots)" if scheduler else f"{slots} local workers"))
+        if canary:
+            jobs = canary_jobs(book.source_notebook_path(), book.release_notebook_path(),
+                               book.limits, sandbox=use_sandbox, hidden=(str(book.course),))
+            submit = dask_submit(client) if client is not None else local_submit(executor)
+            checked = run_canary(jobs, submit, places or [None])
+            print(f"canary: the reference passes and the untouched student version earns "
+                  f"nothing, {'on each of ' + str(checked) + ' workers' if client else 'here'}",
+                  file=sys.stderr)
+        source = _prepared(book, state, todo, use_sandbox, report, bar)
         window = slots * 2  # enough queued that no worker waits on the parent; memory stays flat
         exhausted = False
+        tries: dict[str, int] = {}
         while True:
             while not exhausted and len(pending) < window:
                 prepared = next(source, None)
@@ -227,38 +257,81 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
                 pending[executor.submit(worker.run_job, prepared.job)] = prepared
             if not pending:
                 break
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), timeout=NO_WORKER_PATIENCE,
+                           return_when=FIRST_COMPLETED)
+            if not done:
+                if client is not None and not client.scheduler_info().get("workers"):
+                    _no_workers(book, pending, report, bar)
+                    pending.clear()
+                continue
             for future in done:
                 prepared = pending.pop(future)
                 result = _result(future, prepared)
-                review = _review(result, prepared)
-                try:
-                    saved = _with_retries(functools.partial(
-                        book.record, result, prepared, annotate, review, _first_cell(review)))
-                except Exception as err:  # one learner's data never stops the class
-                    _contain(book, state, result.student, keys[result.student],
-                             "save the graded notebook", err)
-                    report.graded.append(result.student)
+                student = result.student
+                if result.outcome == "failed":  # the machinery's: once more, else no grade
+                    tries[student] = tries.get(student, 0) + 1
+                    if tries[student] <= MACHINERY_RETRIES:
+                        report.retried.append(student)
+                        pending[executor.submit(worker.run_job, prepared.job)] = prepared
+                        continue
+                    book.restore(student)
+                    report.failures.append((student, result.reason))
                     bar.update(1)
                     continue
-                if saved is None:  # the gradebook stayed locked: leave it for the next run
-                    continue
-                mistakes, flagged = saved
-                outcome = outcome_of_run(result.outcome)
-                # a failure of the machinery is retried by the next run; learner outcomes are final
-                key = "" if rule(outcome).whose == "machinery" else keys[result.student]
-                state.add(GradeRecord(result.student, key, (NotebookRecord(
-                    result.notebook_id, outcome, _reason(result, prepared), tuple(mistakes),
-                    review, round(result.seconds, 3), result.worker, flagged),), time.time()))
-                report.graded.append(result.student)
+                report.workers[result.worker] += 1
+                _save(book, state, result, prepared, keys[student], report)
                 bar.update(1)
     finally:
-        for future in pending:
+        for future, prepared in pending.items():
             future.cancel()
+            book.restore(prepared.job.student)  # not graded: the earlier graded notebook stays
         if client is not None:
             client.close()
         else:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _save(book: ClassGradebook, state: GradingState, result: worker.JobResult,
+          prepared: Prepared, key: str, report: Report) -> None:
+    """Record one learner's result: the gradebook (nbgrader's steps), the state, the report."""
+    review = _review(result, prepared)
+    try:
+        saved = _with_retries(functools.partial(
+            book.record, result, prepared, annotate, review, _first_cell(review)))
+    except Exception as err:  # one learner's data never stops the class
+        _contain(book, state, result.student, key, "save the graded notebook", err)
+        report.graded.append(result.student)
+        return
+    if saved is None:  # the gradebook stayed locked: leave it for the next run
+        book.restore(result.student)
+        return
+    mistakes, flagged = saved
+    state.add(GradeRecord(result.student, key, (NotebookRecord(
+        result.notebook_id, outcome_of_run(result.outcome), _reason(result, prepared),
+        tuple(mistakes), review, round(result.seconds, 3), result.worker, flagged),),
+        time.time()))
+    report.graded.append(result.student)
+
+
+def _places(client: Any) -> list[str]:
+    """The Dask workers' addresses (waiting a while for the first), or [] for a local pool."""
+    if client is None:
+        return []
+    try:
+        client.wait_for_workers(1, timeout=NO_WORKER_PATIENCE)
+    except Exception as err:
+        raise MachineryFailure(f"the Dask scheduler has no workers ({_first_line(err)}): start "
+                               "them with `dask worker <scheduler address>`") from err
+    return sorted(client.scheduler_info().get("workers", {}))
+
+
+def _no_workers(book: ClassGradebook, pending: dict[Future[worker.JobResult], Prepared],
+                report: Report, bar: tqdm[Any]) -> None:
+    for future, prepared in pending.items():
+        future.cancel()
+        book.restore(prepared.job.student)
+        report.failures.append((prepared.job.student, "the Dask cluster has no workers left"))
+        bar.update(1)
 
 
 def _result(future: Future[worker.JobResult], prepared: Prepared) -> worker.JobResult:
@@ -268,8 +341,7 @@ def _result(future: Future[worker.JobResult], prepared: Prepared) -> worker.JobR
     except Exception as err:
         job = prepared.job
         return worker.JobResult(job.student, job.assignment, job.notebook_id, job.resume_key,
-                                None, "failed", f"the grading worker failed ({_first_line(err)}); "
-                                "run the command again")
+                                None, "failed", f"the grading worker failed ({_first_line(err)})")
 
 
 def _reason(result: worker.JobResult, prepared: Prepared) -> str:
@@ -310,6 +382,16 @@ def _with_retries(action: Callable[[], T]) -> T | None:
                 return None
             time.sleep(0.2 * 2 ** attempt)
     return None
+
+
+def _failures_text(failures: list[tuple[str, str]]) -> str:
+    reasons = Counter(reason for _, reason in failures)
+    lines = [f"NOT GRADED: the grading machinery failed for {len(failures)} submissions (they "
+             "were not graded, no grade was written or replaced; fix the cause and run the same "
+             "command again):"]
+    lines += [f"  {count} x {printable(reason, 200)}" for reason, count in reasons.most_common(3)]
+    lines.append("  " + ", ".join(sorted(s for s, _ in failures)))
+    return "\n".join(lines)
 
 
 def _first_line(err: BaseException) -> str:

@@ -132,7 +132,11 @@ def submit(course: Course, case: Case) -> Path:
     nb = notebook(course, case)
     kind = case.recipe.get("file")
     name = f"{ASSIGNMENT} (1)" if kind == "renamed" else ASSIGNMENT
-    path = course.submit(case.name, ASSIGNMENT, nb, name=name)
+    try:
+        path = course.submit(case.name, ASSIGNMENT, nb, name=name)
+    except UnicodeEncodeError:  # a lone surrogate: on disk it is a JSON escape, "\ud800"
+        path = course.root / "submitted" / case.name / ASSIGNMENT / f"{name}.ipynb"
+        path.write_text(json.dumps(nb, ensure_ascii=True))
     if kind == "invalid-json":
         path.write_text(path.read_text()[: len(path.read_text()) // 2])
     elif kind == "nbformat3":
