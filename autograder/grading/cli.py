@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-canary", action="store_true",
                    help="skip grading the reference and the untouched student version first "
                         "(they show that the workers, the sandbox and the kernel can grade)")
+    p.add_argument("--worker-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="with --scheduler: how long the cluster may have no worker before the "
+                        "jobs still waiting count as failures of the machinery (default: 60)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
                              workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
                              force=args.force, feedback=args.feedback,
                              sandbox=not args.no_sandbox, progress=not args.quiet,
-                             hold_flagged=args.hold_flagged, canary=not args.no_canary)
+                             hold_flagged=args.hold_flagged, canary=not args.no_canary,
+                             worker_timeout=args.worker_timeout)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -53,7 +53,6 @@ NO_SANDBOX_WARNING = (
 )
 DB_RETRIES = 5
 MACHINERY_RETRIES = 1  # a job the machinery failed runs once more (elsewhere, if it can)
-NO_WORKER_PATIENCE = 60.0  # seconds a Dask cluster may have no worker before jobs count as lost
 T = TypeVar("T")
 
 
@@ -82,7 +81,7 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
                 workers: int | None = None, scheduler: str | None = None,
                 csv_path: Path | None = None, force: bool = False, feedback: bool = False,
                 sandbox: bool = True, progress: bool = True, hold_flagged: bool = False,
-                canary: bool = True) -> Report:
+                canary: bool = True, worker_timeout: float = 60.0) -> Report:
     """Grade every new or changed submission of `assignment` in `course`; see the module doc.
 
     Raises `GradingError` (with the sentence to show) when the class cannot be graded at all.
@@ -112,7 +111,8 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
         bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb", file=sys.stderr,
                    disable=not progress or not todo, smoothing=0.1)
         try:
-            _run(book, state, todo, use_sandbox, workers, scheduler, bar, report, canary)
+            _run(book, state, todo, use_sandbox, workers, scheduler, bar, report, canary,
+                 worker_timeout)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
@@ -225,14 +225,16 @@ def _contain(book: ClassGradebook, state: GradingState, student: str, key: str, 
 
 def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_sandbox: bool,
          workers: int | None, scheduler: str | None, bar: tqdm[Any], report: Report,
-         canary: bool) -> None:
+         canary: bool, worker_timeout: float) -> None:
     if not todo:
         return
     keys = {sub.student: book.key(sub) for sub in todo}
     executor, slots, client = _executor(workers, scheduler)
     pending: dict[Future[worker.JobResult], Prepared] = {}
     try:
-        places = _places(client)
+        places = _places(client, worker_timeout)
+        if client is not None:  # the workers are there now: as many jobs at once as they take
+            slots = sum(client.nthreads().values()) or 1
         report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
                         + (f"on the Dask cluster at {scheduler} ({len(places)} workers, {slots} "
                            "slots)" if scheduler else f"{slots} local workers"))
@@ -257,8 +259,7 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
                 pending[executor.submit(worker.run_job, prepared.job)] = prepared
             if not pending:
                 break
-            done, _ = wait(list(pending), timeout=NO_WORKER_PATIENCE,
-                           return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), timeout=worker_timeout, return_when=FIRST_COMPLETED)
             if not done:
                 if client is not None and not client.scheduler_info().get("workers"):
                     _no_workers(book, pending, report, bar)
@@ -313,12 +314,12 @@ def _save(book: ClassGradebook, state: GradingState, result: worker.JobResult,
     report.graded.append(result.student)
 
 
-def _places(client: Any) -> list[str]:
+def _places(client: Any, patience: float) -> list[str]:
     """The Dask workers' addresses (waiting a while for the first), or [] for a local pool."""
     if client is None:
         return []
     try:
-        client.wait_for_workers(1, timeout=NO_WORKER_PATIENCE)
+        client.wait_for_workers(1, timeout=patience)
     except Exception as err:
         raise MachineryFailure(f"the Dask scheduler has no workers ({_first_line(err)}): start "
                                "them with `dask worker <scheduler address>`") from err
