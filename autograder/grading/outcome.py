@@ -42,8 +42,9 @@ _RULES: dict[Outcome, Rule] = {
     "memory": Rule("out of memory", "learner", "0 on every question", "0", "0", False, 0),
     "output-limit": Rule("too much output", "learner", "0 on every question", "0", "0", False, 0),
     "not-gradable": Rule("not gradable", "learner", "0 on every question", "0", "0", False, 0),
-    "machinery-failure": Rule("not run", "machinery", "0 on every question; regraded next run",
-                              "0", "0", False, 0),
+    "machinery-failure": Rule("not run", "machinery",
+                              "nothing (run once more; then left to do for the next run)",
+                              "unchanged (NOT GRADED in the summary)", "unchanged", True, 1),
 }
 REVIEW = Rule("review", "learner", "each test cell's score",
               "the score (check it by hand)", "the score", False, 0)
