@@ -185,6 +185,28 @@ PYPROJECT = (REPO / "pyproject.toml").read_bytes()
 
 MARKER = "HIDDEN" + "-TEST-" + "MARKER"  # never written whole in a probe's source
 
+TOGETHER = dataclasses.replace(SMALL, memory_bytes=700 << 20, sandbox_memory_bytes=1 << 30)
+FORK_ALLOCATE = r"""
+import os, time
+for _ in range(6):
+    if os.fork() == 0:
+        block = bytearray(400 << 20)  # touched: resident, not only reserved
+        time.sleep(30)
+        os._exit(0)
+time.sleep(30)
+"""
+THREADS_ALLOCATE = r"""
+import threading, time
+blocks = []
+def grow():
+    blocks.append(bytearray(150 << 20))
+    time.sleep(30)
+threads = [threading.Thread(target=grow) for _ in range(12)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
 BOMB = r"""
 import json, os, subprocess, time
 uid = os.getuid()
@@ -259,6 +281,9 @@ BATCH: dict[str, Callable[[], Execution]] = {
         limits=dataclasses.replace(SMALL, memory_bytes=512 << 20),
     ),
     "fork": lambda: run(BOMB),
+    # each process stays under its own address-space limit; together they pass the sandbox's
+    "fork-allocate": lambda: run(FORK_ALLOCATE, "print('after')", limits=TOGETHER),
+    "threads-allocate": lambda: run(THREADS_ALLOCATE, "print('after')", limits=TOGETHER),
     "huge": lambda: run("print('x' * 50_000_000)", "print('after')"),
     "sysexit": lambda: run(
         "raise SystemExit(3)", "raise KeyboardInterrupt", "exit()", "print('after')"
@@ -329,7 +354,7 @@ def test_course_files_are_invisible_and_nothing_outside_scratch_is_writable(
     assert r["work_main"] == [".venv"]  # the course's src/ is shown elsewhere, not at its path
     assert r["write_venv"] == r["write_src"] == "EACCES"  # root's files, read-only binds
     shown = [arg for arg in r["cmdline"] if "asyncourse-sandbox-" in arg  # the host's scratch
-             or str(REPO) in arg and not arg.startswith(sys.prefix)]  # the course (its venv
+             or (str(REPO) in arg and not arg.startswith(sys.prefix))]  # the course (its venv
     assert not shown, shown  # is the kernel's own Python: sys.executable shows it anyway)
     assert r["kernel_err"] == "EACCES"  # the runner's file behind the kernel's stderr
     assert r["write_usr"] == "EROFS"
@@ -438,6 +463,15 @@ def test_memory_growth_hits_the_limit(batch: dict[str, Execution]) -> None:
     assert (ex.outcome, ex.failed_cell) == ("memory", 1)
     assert ex.reason == "memory limit reached in cell 1"
     assert text(ex, 2) == "after\n"
+
+
+@BATCHED
+def test_memory_is_bounded_for_the_whole_sandbox(batch: dict[str, Execution]) -> None:
+    forked = batch["fork-allocate"]  # 6 x 400 MB, each under its own 700 MB limit
+    assert forked.outcome == "memory", forked
+    assert "memory" in (forked.reason or "")
+    threads = batch["threads-allocate"]  # 12 x 150 MB in one process
+    assert threads.outcome == "memory" or "MemoryError" in text(threads, 1), threads
 
 
 @BATCHED

@@ -103,10 +103,13 @@ class RunnerBackend:
             events, problem, stderr = box.run(request, files)
         finally:
             box.discard()
+        cpu = box.cpu_seconds
         if self.prestart:
             with contextlib.suppress(Exception):  # a spare is an optimisation: never lose a result
                 self.spares.put(RunnerProcess(lambda: self.launch(env, limits), limits, key))
-        return assemble(request, events, problem, stderr, time.monotonic() - started)
+        execution = assemble(request, events, problem, stderr, time.monotonic() - started)
+        execution.cpu_seconds = cpu
+        return execution
 
     def close(self) -> None:
         self.spares.discard_all()

@@ -61,6 +61,7 @@ class Launch:
     prepare: Callable[[Path, int | None], None] = lambda scratch, uid: None
     pass_fds: tuple[int, ...] = ()
     oom_killed: Callable[[], bool] = lambda: False  # the whole sandbox ran out of memory
+    cpu_used: Callable[[], float | None] = lambda: None  # CPU seconds of all its processes
 
 
 class RunnerProcess:
@@ -87,6 +88,7 @@ class RunnerProcess:
             spec.cleanup()
             raise
         self.uid = spec.uid_of(self.proc.pid)
+        self.cpu_seconds: float | None = None
         guard_key = secrets.token_bytes(32)
         try:
             spec.prepare(spec.scratch, self.uid)
@@ -130,6 +132,7 @@ class RunnerProcess:
             thread.join(timeout=5)
         if self.spec.oom_killed():
             self.problem.insert(0, "memory")
+        self.cpu_seconds = self.spec.cpu_used()
         return self.events, (self.problem[0] if self.problem else None), self.stderr()
 
     def stderr(self) -> str:

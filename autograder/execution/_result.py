@@ -58,6 +58,9 @@ class Execution:
     #: The first tampering the guard saw ("`asyncio.sleep` was replaced (seen in cell 14)"):
     #: the tests from that cell on scored 0. None when nothing was seen.
     integrity: str | None = None
+    #: CPU seconds of every process of the run (sandbox, runner, kernel), where it is measured
+    #: (the sandbox's cgroup); None elsewhere.
+    cpu_seconds: float | None = None
 
     @property
     def machinery_failed(self) -> bool:

@@ -159,6 +159,7 @@ class SandboxBackend(RunnerBackend):
             prepare=_prepare_scratch,
             pass_fds=tuple(f.fileno() for f in files),
             oom_killed=group.oom_killed if group is not None else (lambda: False),
+            cpu_used=group.cpu_seconds if group is not None else (lambda: None),
         )
 
 
