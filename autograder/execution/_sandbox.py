@@ -11,44 +11,64 @@ no daemon, no image, ~10 ms to start. Docker/podman need a daemon and images; fi
 large setuid program driven by profiles; nsjail is not packaged in Debian; hand-written
 ``unshare``/mount code would be a worse copy of bwrap.
 
-Design. ``bwrap`` starts the runner (``_runner.py``, bound in read-only on its own) with:
+Design. ``bwrap`` starts the runner (``_runner.py``, bound in read-only on its own; bwrap's own
+arguments come on a descriptor, so ``/proc/1/cmdline`` shows no host path) with:
 - a root made of read-only binds of ``/usr``, an allowlist of ``/etc`` files, the Python
-  installation, the virtualenv and the helper package's ``src/`` (installed editable); nothing
-  else of the host: not the course directory (``source/``, ``release/``, ``autograder/``,
-  ``submitted/``, ``autograded/``, ``gradebook.db``), not ``/root``, ``/home``, ``/work``;
-- a fresh scratch folder (host temp dir, deleted afterwards) at ``/home/learner``: the kernel's
-  cwd, HOME and TMPDIR and, with a small private ``/dev/shm``, its only writable place; it
-  starts with ``extra_files`` and a copy of matplotlib's font list (built once per process from
-  a clean HOME; with the read-only system fontconfig cache a first plot costs no font scan);
+  installation and the virtualenv, and the helper package's folder at a neutral path
+  (``/opt/asyncourse-sandbox/helper``); nothing else of the host: not the course directory
+  (``source/``, ``release/``, ``autograder/``, ``submitted/``, ``autograded/``,
+  ``gradebook.db``), not ``/root``, ``/home``, ``/work``;
+- a scratch folder at ``/home/learner``: a tmpfs of its own (``scratch_bytes``,
+  ``scratch_files`` inodes) mounted by the host and removed afterwards, the kernel's cwd, HOME
+  and TMPDIR and, with a small private ``/dev/shm``, its only writable place; it starts with
+  ``extra_files``, the guard's key (read and deleted by the guard before learner code) and a copy
+  of matplotlib's font list;
 - its own network namespace (only ``lo``: the runner talks to its kernel over loopback TCP, so
   both live in the sandbox), pid namespace (when the runner ends, bwrap's pid 1 ends and the
-  kernel takes every process it started with it), ipc and uts namespaces, a new session.
-The runner is uid 0 of the sandbox holding only CAP_SETUID, CAP_SETGID and CAP_KILL; it reads
-the notebook (hidden tests included) from stdin and keeps it in memory; it is not dumpable.
-It starts the kernel through ``prlimit`` (CPU, address space, processes, open files, file size,
-no core) as a dedicated uid (a high base + the host pid of bwrap, unique while it runs, so
-RLIMIT_NPROC counts only this kernel) with no capabilities and no_new_privs: learner code can
-neither ptrace nor read the runner through /proc, nor signal it, nor read root-only files.
+  kernel takes every process it started with it), ipc and uts namespaces, a new session;
+- its own cgroup (memory, pids, CPU, joined before bwrap starts; see ``_cgroups``) where one can
+  be made, and a seccomp filter (``_seccomp``: libseccomp, or a hand-written x86_64 fallback).
+The runner is uid 0 of the sandbox holding only CAP_SETUID and CAP_SETGID, which it drops once the
+kernel runs (interrupts go by message; the sandbox, kernel included, ends when the runner does);
+it reads the notebook (hidden tests included) from stdin and keeps it in memory; it is not
+dumpable; the file behind the kernel's stderr is root's, mode 0600. It starts the kernel through
+``prlimit`` (CPU, address space, processes, open files, file size, no core) as a dedicated uid (a
+high base + the host pid of bwrap, unique while it runs, so RLIMIT_NPROC counts only this kernel)
+with no capabilities and no_new_privs: learner code can neither ptrace nor read the runner through
+/proc, nor signal it, nor read root-only files. Before any learner code, the runner installs the
+guard (``_guard``) in the kernel; a graded cell passes only with the kernel's ``ok`` reply and the
+guard's authenticated evidence that the cell ran to its end untampered.
 With ``prestart=True`` the next sandbox (bwrap, runner, kernel) boots while the caller does its
 own work and waits for its notebook; each sandbox still runs exactly one notebook.
-Every cell's output is cut at ``max_output_bytes`` as it arrives; the host reads at most
-``MAX_RESULT_BYTES`` from the runner and kills the process group at ``total_timeout`` +
-``HOST_MARGIN`` whatever happens inside. Submitted outputs are discarded; a code cell that did not
-run gets an error output saying why, so a grader never mistakes "no output" for "passed".
+Every cell's output (text, every MIME type, metadata) is cut at ``max_output_bytes`` as it
+arrives, an error is never dropped; the host reads at most ``MAX_RESULT_BYTES`` from the runner
+and kills the process group at ``total_timeout`` + ``HOST_MARGIN`` whatever happens inside.
+Submitted outputs are discarded; a code cell that did not run gets an error output saying why.
+
+Protected inside the kernel (the guard; what the hostile corpus proves): hidden exceptions
+(custom exception handlers, silenced tracebacks, post_run_cell callbacks, rewritten replies or
+``do_execute``), rewritten cells (input and AST transformers, even ones that remove themselves),
+replaced builtins, asyncio, asyncourse or math functions, a locked cell's names rebound, tracing
+and profiling hooks, gc/ctypes introspection (the guard's key is destroyed), notebook threads,
+signal handlers and timers, ``weakref.finalize`` and ``gc`` callbacks: the tests from the moment
+a change is seen score 0, with the reason. Feedback never shows a hidden test's code (tracebacks
+keep the learner's frames only, printed output of a hidden test is not shown).
 
 NOT protected against:
-- cheating inside the kernel: learner code runs before the hidden tests in the same interpreter,
-  so it can monkeypatch ``asyncourse``/builtins, or capture a hidden test's source when it runs
-  (e.g. an IPython ``pre_run_cell`` hook) and print it into that cell's output. Feedback should
-  not show hidden test cells' outputs verbatim; score checks belong outside the kernel.
-- kernel exploits: namespaces share the host kernel, so a Linux kernel bug is a way out. A small
-  seccomp filter (x86_64 only) refuses new user namespaces, setns, bpf, keyctl, io_uring,
-  userfaultfd and perf events, which removes the usual first steps, not every kernel bug.
-- CPU and memory of the whole machine: limits are per process (RLIMIT_AS per process, up to
-  ``max_processes`` of them), not a cgroup; run fewer sandboxes in parallel than cores.
-- disk: each file is capped (``max_file_bytes``) but not the number of files in scratch.
+- cheating inside the kernel that leaves no trace at a cell boundary: learner code runs in the
+  same interpreter as the tests, and the tests call it, so it can change what the test statement
+  that called it sees and put everything back before the next statement (the guard checks between
+  statements, not during one); a value a test stores in the notebook's namespace before it calls
+  learner code can be mutated in place by that code; patches made through ctypes before the
+  guard could see them; a thread that patches and restores within one statement.
+- kernel exploits: namespaces share the host kernel, so a Linux kernel bug is a way out. The
+  seccomp filter refuses new user namespaces, setns, bpf, keyctl, io_uring, userfaultfd and perf
+  events, which removes the usual first steps, not every kernel bug.
+- where cgroups cannot be written, memory and processes are bounded per process only (the
+  summary says so); where tmpfs cannot be mounted, the number of files in scratch is not.
 - loopback inside the sandbox: learner code can connect to its own kernel's ports.
-- a readable ``/usr`` and ``/etc`` allowlist: anything world-readable there is visible.
+- a readable ``/usr`` and ``/etc`` allowlist: anything world-readable there is visible; the
+  Python installation and virtualenv are visible at their paths (the kernel is that Python).
 Requires root on the host (to give the kernel its own uid) and bubblewrap (``bwrap``).
 """
 
