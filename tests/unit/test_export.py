@@ -71,3 +71,28 @@ def test_the_summary_counts_what_an_instructor_acts_on() -> None:
     assert "Could not be graded (1, scored 0):\n  cal: no notebook named ps1.ipynb" in text
     assert "Marked for review (1; check by hand):\n  ben: marked" in text
     assert "A cell timed out (1):\n  dee: ran past the time limit in cell 4" in text
+
+
+def test_a_flagged_submission_says_which_points_came_after_the_flagged_code() -> None:
+    flagged = GradeRecord("ben", "k", (NotebookRecord(
+        "ps1", "graded", "marked for review: cell 3 assigns asyncio.sleep", (),
+        "marked for review: cell 3 assigns asyncio.sleep", flagged_points=1.0),))
+    records = {"ben": flagged}
+    (row,) = export.rows("ps1", list(POINTS), {"ben": scores(1, 0, 1)}, records)
+    assert row["status"] == "review" and row["score"] == 1
+    assert row["reason"].endswith("(1 of its 1 points came from cells that ran after the "
+                                  "flagged code)")
+    (held,) = export.rows("ps1", list(POINTS), {"ben": scores(1, 0, 1)}, records,
+                          hold_flagged=True)
+    assert (held["status"], held["score"]) == ("review (score held back)", "")
+    text = export.summary([row], POINTS, records, graded_now=1, skipped=0, seconds=1.0)
+    assert "ben: marked for review: cell 3 assigns asyncio.sleep [1 of its points" in text
+
+
+def test_learner_text_reaches_the_csv_as_text(tmp_path: Path) -> None:
+    sly = GradeRecord("eve", "k", (NotebookRecord("ps1", "graded", "=HYPERLINK(\"x\")\x1b[2J"),))
+    table = export.rows("ps1", list(POINTS), {"eve": scores(1, 1, 0)}, {"eve": sly})
+    export.write_csv(tmp_path / "g.csv", table, list(POINTS))
+    with (tmp_path / "g.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["reason"] == "'=HYPERLINK(\"x\")\\x1b[2J"  # no formula, no escape sequence
