@@ -8,7 +8,10 @@ module, used wherever such text leaves the grader:
   clipboard writes; bidirectional overrides) are shown as escapes, never interpreted;
 - `neutralise`: a CSV cell that a spreadsheet would run as a formula gets a leading ``'``;
 - `without_surrogates`: a lone surrogate (valid in a Python string, not in UTF-8) becomes U+FFFD,
-  so writing the notebook cannot fail after its score was committed.
+  so writing the notebook cannot fail after its score was committed;
+- `defused`: nbgrader's own markers (``### BEGIN HIDDEN TESTS`` ...) in learner text get an
+  invisible space, so nbgrader's preprocessors (which read every cell of the feedback) never take
+  them for the instructor's.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["neutralise", "printable", "without_surrogates"]
+__all__ = ["defused", "neutralise", "printable", "without_surrogates"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,6 +37,18 @@ def printable(text: str, limit: int | None = 120) -> str:
 def neutralise(text: str) -> str:
     """A text cell a spreadsheet shows as text: formula starts get a leading ``'``."""
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION")
+
+
+def defused(text: str) -> str:
+    """`text` with nbgrader's markers broken by a zero-width space (it reads the same)."""
+    for marker in MARKERS:
+        if marker in text:
+            first, rest = marker.split(" ", 1)
+            text = text.replace(marker, f"{first}\u200b {rest}")
+    return text
 
 
 def without_surrogates(value: Any) -> Any:

@@ -21,6 +21,8 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
+from autograder.text import defused
+
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"  # nbgrader's ClearHiddenTests.begin_test_delimeter
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FRAME = re.compile(r"^Cell In\[(\d+)\]")
@@ -42,7 +44,7 @@ HEADLINES: dict[str, str] = {
 def _markdown_text(text: str) -> str:
     """Learner-derived words shown as words in Markdown: no HTML (escaped), no link or image
     (brackets escaped). Backticks stay: the grader's own notes use them for code."""
-    return re.sub(r"([\\\[\]])", r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"([\\\[\]])", r"\\\1", html.escape(defused(text), quote=False))
 
 
 def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) -> str:

@@ -41,7 +41,7 @@ from autograder.grading.errors import CourseError
 from autograder.grading.feedback import hide_test_code, sanitize_for_readers
 from autograder.grading.outcome import outcome_of_run
 from autograder.grading.worker import GradingJob, JobResult
-from autograder.text import printable, without_surrogates
+from autograder.text import defused, printable, without_surrogates
 
 #: ``annotate(notebook, outcome, reason, notes, mistakes)``: writes the grading note (feedback).
 Annotate = Callable[[nbformat.NotebookNode, str, str, list[str], list[str]], None]
@@ -91,19 +91,14 @@ def _drop_duplicate_ids(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNod
     return nb, sorted(set(copied))
 
 
-HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-
-
 def _without_markers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """nbgrader's hidden-test markers typed into a learner's own cell would make its feedback
-    fail (ClearHiddenTests reads every cell): they get an invisible space inside."""
+    """nbgrader's markers typed into a learner's own cell would make its feedback fail
+    (ClearHiddenTests reads every cell): they get an invisible space inside (`defused`)."""
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
             continue
-        for marker in HIDDEN_MARKERS:
-            if marker in cell.get("source", ""):
-                cell.source = cell.source.replace(marker, marker.replace(" TESTS", "\u200bTESTS"))
+        cell.source = defused(cell.get("source", ""))
     return nb
 
 
