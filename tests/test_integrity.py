@@ -127,3 +127,27 @@ def test_a_failing_test_cell_fails_whatever_the_learner_did(
     assert run.status(4) == "error", f"{name}: a test after the trick still counted"
     shown = " ".join(o.get("evalue", "") for o in run.notebook.cells[4].outputs)
     assert "this test did not count" in shown and words in shown
+
+
+def test_a_hidden_tests_code_never_reaches_the_feedback_whatever_it_raised() -> None:
+    """An exception raised outside the grading helpers, on a hidden line (the learner's code used
+    up the process limit, say): what the feedback keeps is its name, message and the learner's
+    own frames."""
+    from autograder.grading.feedback import hide_test_code
+
+    learner = new_code_cell("def answer():\n    raise RuntimeError(\"can't start new thread\")")
+    test = new_code_cell("expect_equal(1, 1)\n### BEGIN HIDDEN TESTS\nsecret_input = 42\n"
+                         "answer()\n### END HIDDEN TESTS")
+    test.metadata["nbgrader"] = {"locked": True, "grade": True, "solution": False,
+                                 "grade_id": "hidden", "points": 1}
+    nb = notebook("pass")
+    nb.cells[1] = learner
+    nb.cells.insert(3, test)
+    run = SandboxBackend(prestart=False, hidden=[REPO]).run(nb, {}, {}, LIMITS)
+    raw = " ".join(str(o) for o in run.notebook.cells[3].outputs)
+    assert "secret_input" in raw  # IPython's traceback shows the hidden lines around the error
+    hide_test_code(run.notebook)
+    (error,) = [o for o in run.notebook.cells[3].outputs if o.output_type == "error"]
+    shown = "\n".join(error.traceback)
+    assert "secret_input" not in shown and "BEGIN HIDDEN" not in shown
+    assert "can't start new thread" in shown and "answer()" in shown.split("not shown")[0]
