@@ -231,6 +231,7 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         while True:
             seen = jobs.changes
             jobs.settle()
+            jobs.flush()  # what threads finished meanwhile is handed over now, not after
             if done():
                 return True
             if not owed():

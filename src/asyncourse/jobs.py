@@ -169,10 +169,12 @@ class ThreadJobs:
         self._loop_waits = False
 
     def flush(self) -> None:
-        """Hand over what the threads gave the loop, in a fixed order (rule 4)."""
+        """Hand over what the threads gave the loop, in a fixed order (rule 4). A result
+        arrives as asyncio's own ``run_in_executor`` delivers it: a callback that sets the
+        future (``call_soon_threadsafe`` in ``asyncio.futures._chain_future``)."""
         if not self._dirty:
             return
-        batch: list[asyncio.Handle | _Job] = []
+        batch: list[asyncio.Handle] = []
         with self._lock:
             self._dirty = False
             for job in list(self.live.values()):
@@ -181,13 +183,8 @@ class ThreadJobs:
                 if job.state == "done":
                     del self.live[job.seq]
                     if job.result is not None:
-                        batch.append(job)
-        ready = self.loop._ready
-        for item in batch:
-            if isinstance(item, asyncio.Handle):
-                ready.append(item)
-            else:
-                _deliver(item)
+                        batch.append(asyncio.Handle(_deliver, (job,), self.loop))
+        self.loop._ready.extend(batch)
 
     def next_wake(self) -> float | None:
         """The earliest virtual time a waiting job wakes up at."""
