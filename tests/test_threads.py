@@ -275,3 +275,39 @@ def test_a_thread_that_never_stops_or_waits_for_the_loop_does_not_hold_the_clock
 
     assert run_virtual(waits_for_a_task).result == "set"
     assert run_virtual(server_thread).result == 5.0
+
+
+def test_the_loop_blocked_past_the_limit_or_on_a_future_nobody_sets_ends_with_a_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from asyncourse import VirtualTimeLimit, detect
+
+    async def joins_a_long_thread() -> None:
+        thread = threading.Thread(target=time.sleep, args=(100,))
+        thread.start()
+        thread.join()
+
+    async def waits_for_nothing() -> None:
+        concurrent.futures.Future().result()  # nothing in the program will ever set it
+
+    with pytest.raises(VirtualTimeLimit, match=r"after 10 virtual seconds \(blocked in "
+                                               r"`Thread.join`\): it never finished"):
+        run_virtual(joins_a_long_thread, limit=10)
+    monkeypatch.setattr(detect, "FUTURE_PATIENCE", 0.2)
+    with pytest.raises(DeadlockError, match=r"waited 0.2 real seconds in `Future.result\(\)` "
+                                            r"for a future that no task, timer or thread"):
+        run_virtual(waits_for_nothing)
+
+
+def test_a_thread_whose_loop_is_stuck_in_a_wait_not_modelled_is_released(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``concurrent.futures.wait`` on the loop's thread: a wrong time beats a hang."""
+    from asyncourse import jobs
+
+    monkeypatch.setattr(jobs, "RESCUE", 0.2)
+
+    async def main() -> str:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            done, _ = concurrent.futures.wait([pool.submit(time.sleep, 30)])
+        return f"{len(done)} done"
+
+    assert run_virtual(main, raise_errors=False).result == "1 done"
