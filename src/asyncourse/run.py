@@ -197,14 +197,14 @@ def _finish(loop: VirtualEventLoop) -> None:
         loop.run_until_complete(closing)
     except (RunError, Exception):
         closing.close()  # never started: not a coroutine the learner forgot
-    # asyncio.run waits for the default executor's threads; so does the run, in virtual time,
-    # but not for a thread that never stops or waits forever
-    loop.wait_for_threads = False
-    draining = loop.shutdown_default_executor()
-    try:
-        loop.run_until_complete(draining)
-    except (RunError, Exception):
-        draining.close()
+    if loop.jobs.live:  # asyncio.run waits for the default executor's threads; so does the
+        # run, in virtual time, but not for a thread that never stops or waits forever
+        loop.wait_for_threads = False
+        draining = loop.shutdown_default_executor()
+        try:
+            loop.run_until_complete(draining)
+        except (RunError, Exception):
+            draining.close()
     executor = loop._default_executor
     if executor is not None:
         executor.shutdown(wait=False, cancel_futures=True)
