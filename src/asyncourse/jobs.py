@@ -14,8 +14,10 @@ thread of the run (a ``to_thread`` / ``run_in_executor`` job, a job submitted to
    without holding the clock: with a pool of k, n jobs of d seconds take ceil(n/k)·d seconds,
    and a job queued behind k workers that are all asleep no longer freezes the run (issue 14).
 4. *What threads hand to the loop arrives in a fixed order*: results and
-   ``call_soon_threadsafe`` callbacks are held back and handed over at the loop's next
-   iteration, job by job in the order the jobs started, each job's in the order it made them.
+   ``call_soon_threadsafe`` callbacks are held back and handed over at the loop's next round
+   (or, while the loop's thread is blocked, when the thread finished, as real threads do), job
+   by job in the order the jobs started, each job's in the order it made them; a result comes
+   as a callback that sets the future, the way asyncio's ``run_in_executor`` delivers it.
 
 So a run gives the same outcome on an idle and on a loaded machine. asyncio has no hook for any
 of this (``run_in_executor`` just submits), and no library models executors in virtual time.
