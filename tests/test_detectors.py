@@ -177,7 +177,8 @@ def test_run_real_records_a_blocking_sleep_on_a_live_loop() -> None:
 
 
 def test_kernel_threads_keep_the_real_sleep() -> None:
-    """Only the run's own thread is affected: another thread sleeping meanwhile really sleeps."""
+    """Only the run's threads are affected: a thread started before the run (as a kernel's
+    threads are) sleeping meanwhile really sleeps."""
     slept: list[float] = []
 
     def other() -> None:
@@ -185,9 +186,10 @@ def test_kernel_threads_keep_the_real_sleep() -> None:
         time.sleep(0.2)
         slept.append(time.perf_counter() - started)
 
+    thread = threading.Thread(target=other)
+    thread.start()
+
     async def main() -> None:
-        thread = threading.Thread(target=other)
-        thread.start()
         await asyncio.to_thread(thread.join)
 
     run = run_virtual(main)

@@ -10,6 +10,7 @@ person can look at what learners see.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -210,6 +211,17 @@ def test_06_blocking_sleep_takes_the_sum_and_the_fixes_the_max(run_notebook: Run
     elapsed, threads = numbers(rf"with asyncio.to_thread: {NUMBER} s; {NUMBER} threads busy",
                                claim(ex, "claim-thread-elapsed"))
     assert (elapsed, threads) == (2, 3)
+
+
+@pytest.mark.slow
+@notebook_group(NB06)
+def test_06_twenty_thread_jobs_take_the_rounds_of_the_fixed_pool(run_notebook: Runner) -> None:
+    text = claim(run_notebook(NB06), "claim-thread-pool")
+    elapsed, workers = numbers(
+        rf"20 jobs of 1 s through asyncio.to_thread: {NUMBER} s with a pool of {NUMBER} threads",
+        text)
+    assert workers == 8  # fixed, whatever the machine: not min(32, os.cpu_count() + 4)
+    assert elapsed == math.ceil(20 / workers) == 3
 
 
 @pytest.mark.slow

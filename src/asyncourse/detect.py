@@ -10,6 +10,10 @@ one of the run's tasks executes; every other thread gets the real function.
   shows the stall, nothing else runs meanwhile); in real time it sleeps and is recorded. In an
   executor thread of a virtual loop it is a virtual sleep. ``from time import sleep`` done before
   the run is handled by swapping that name in the learner's module for the run's duration.
+- threads of a virtual run (see ``jobs``): ``ThreadPoolExecutor.submit`` and
+  ``threading.Thread.start`` called by the run's code make jobs of the run;
+  ``concurrent.futures.Future.result`` / ``.exception`` and ``Thread.join`` wait in virtual time,
+  on the loop's thread (a stall, recorded when the clock moved) as in a job's thread.
 - blocking sockets (``requests``, ``urllib``, ``socket.create_connection``...) on the loop's
   thread while a task runs: recorded with the library call that made them.
 - never-awaited coroutines: coroutine-origin tracking is on for the run's thread, so the warning
@@ -20,6 +24,7 @@ one of the run's tasks executes; every other thread gets the real function.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import inspect
 import socket
@@ -32,7 +37,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .jobs import sleep_in_job
+from .errors import DeadlockError
+from .jobs import context, current_job, sleep_in_job
 from .record import Recorder, display_name
 
 __all__ = ["Finding", "Watch"]
@@ -42,6 +48,13 @@ FindingKind = Literal[
 ]
 
 _real_sleep = time.sleep
+_real_submit = concurrent.futures.ThreadPoolExecutor.submit
+_real_start = threading.Thread.start
+_real_join = threading.Thread.join
+_real_result = concurrent.futures.Future.result
+_real_exception = concurrent.futures.Future.exception
+#: Real seconds the loop's thread waits for a future nothing of the run can complete.
+FUTURE_PATIENCE = 30.0
 _local = threading.local()  # .watch: the Watch of the run this thread's loop is executing
 _LIBRARY_DIRS = tuple(
     p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix} if p
@@ -142,6 +155,113 @@ def patched_sleep(secs: float) -> None:
         _real_sleep(secs)
 
 
+def patched_submit(self: concurrent.futures.ThreadPoolExecutor, fn: Callable[..., Any], /,
+                   *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+    """``ThreadPoolExecutor.submit``: from a thread of a virtual run, a job of the run."""
+    jobs = context()
+    if jobs is None:
+        return _real_submit(self, fn, *args, **kwargs)
+    return jobs.submit(self, fn, args, kwargs)
+
+
+def patched_start(self: threading.Thread) -> None:
+    """``Thread.start``: a thread the run's own code starts is a job of the run."""
+    jobs = context()
+    if (jobs is None or self._started.is_set()  # type: ignore[attr-defined]
+            or _is_library(sys._getframe(1).f_code.co_filename)):  # a pool's worker...
+        _real_start(self)
+        return
+    jobs.adopt(self)
+    try:
+        _real_start(self)
+    except BaseException:
+        jobs.abandon(self)
+        raise
+
+
+def patched_join(self: threading.Thread, timeout: float | None = None) -> None:
+    """``Thread.join``: in a virtual run, waits in virtual time for the run's threads."""
+    jobs = context()
+    if (jobs is None or self is threading.current_thread()
+            or not self._started.is_set()):  # type: ignore[attr-defined]
+        _real_join(self, timeout)
+        return
+    target = jobs.joined(self)
+    job = current_job()
+    if job is not None:  # a thread of the run joins one
+        if target is None or (timeout is not None and timeout <= 0):
+            _real_join(self, timeout)
+        elif jobs.pause(job, timeout, f"`Thread.join()` of {target.name}", thread=self):
+            if target.state == "done":
+                _real_join(self)  # it is ending: a moment
+        else:
+            _real_join(self, timeout)
+        return
+
+    def ended() -> bool:
+        return target.state == "done" if target is not None else not self.is_alive()
+
+    waited = _loop_waits(jobs, ended, timeout, "Thread.join",
+                         lambda: target is not None or jobs.owes(self), sys._getframe(1))
+    if waited is None:  # nothing of the run ends it: a real wait
+        _real_join(self, timeout)
+    elif waited:
+        _real_join(self)  # it has ended or is ending: a moment
+
+
+def patched_result(self: concurrent.futures.Future[Any], timeout: float | None = None) -> Any:
+    """``Future.result``: in a virtual run, waits in virtual time."""
+    return _real_result(self, _future_wait(self, timeout, "Future.result", sys._getframe(1)))
+
+
+def patched_exception(self: concurrent.futures.Future[Any],
+                      timeout: float | None = None) -> BaseException | None:
+    """``Future.exception``: in a virtual run, waits in virtual time."""
+    return _real_exception(self, _future_wait(self, timeout, "Future.exception",
+                                              sys._getframe(1)))
+
+
+def _future_wait(fut: concurrent.futures.Future[Any], timeout: float | None, what: str,
+                 caller: types.FrameType) -> float | None:
+    """Wait for ``fut`` as the run's clock says; the timeout left for the real call."""
+    jobs = context()
+    if jobs is None or fut.done() or (timeout is not None and timeout <= 0):
+        return timeout
+    job = current_job()
+    if job is not None:  # a thread of the run waits
+        return 0 if jobs.pause(job, timeout, f"`{what}()`", future=fut) else timeout
+    tracked = jobs.owns(fut)
+    waited = _loop_waits(jobs, fut.done, timeout, what,
+                         lambda: tracked or jobs.next_wake() is not None, caller)
+    if waited is not None:
+        return 0  # done, or the virtual timeout ran out
+    if timeout is not None:
+        return timeout
+    try:  # nothing of the run completes it: only the outside can, give it time
+        _real_exception(fut, FUTURE_PATIENCE)
+    except TimeoutError:
+        raise jobs.loop.fail(DeadlockError(
+            f"the event loop has waited {FUTURE_PATIENCE:g} real seconds in `{what}()` for a "
+            "future that no task, timer or thread of the program completes: the program would "
+            "wait forever")) from None
+    return 0
+
+
+def _loop_waits(jobs: Any, done: Callable[[], bool], timeout: float | None, what: str,
+                owed: Callable[[], bool], caller: types.FrameType) -> bool | None:
+    """The loop's thread blocks in ``what``: wait in virtual time. True: done; False: the
+    timeout ran out; None: nothing of the run can end the wait (wait for real). A wait that
+    moved the clock is a blocking call."""
+    loop = jobs.loop
+    before = loop.time()
+    try:
+        return loop.wait_blocked(done, timeout=timeout, owed=owed, what=what)  # type: ignore[no-any-return]
+    finally:
+        watch = _current_watch()
+        if loop.time() > before and watch is not None:
+            watch.blocked_waiting(what, loop.time() - before, caller)
+
+
 def _never_awaited(coro: Any) -> None:
     """CPython calls ``warnings._warn_unawaited_coroutine`` when a never-started coroutine is
     freed; on a watched thread that becomes a finding, which warning filters cannot hide."""
@@ -195,6 +315,11 @@ def _install() -> None:
         if _patch_users > 1:
             return
         time.sleep = patched_sleep  # type: ignore[assignment]
+        concurrent.futures.ThreadPoolExecutor.submit = patched_submit  # type: ignore[method-assign,assignment]
+        threading.Thread.start = patched_start  # type: ignore[method-assign]
+        threading.Thread.join = patched_join  # type: ignore[method-assign]
+        concurrent.futures.Future.result = patched_result  # type: ignore[method-assign]
+        concurrent.futures.Future.exception = patched_exception  # type: ignore[method-assign]
         _saved_hook.append(warnings._warn_unawaited_coroutine)  # type: ignore[attr-defined]
         warnings._warn_unawaited_coroutine = _never_awaited  # type: ignore[attr-defined]
         for name in _SOCKET_METHODS:
@@ -209,6 +334,11 @@ def _uninstall() -> None:
         if _patch_users > 0:
             return
         time.sleep = _real_sleep
+        concurrent.futures.ThreadPoolExecutor.submit = _real_submit  # type: ignore[method-assign]
+        threading.Thread.start = _real_start  # type: ignore[method-assign]
+        threading.Thread.join = _real_join  # type: ignore[method-assign]
+        concurrent.futures.Future.result = _real_result  # type: ignore[method-assign]
+        concurrent.futures.Future.exception = _real_exception  # type: ignore[method-assign]
         warnings._warn_unawaited_coroutine = _saved_hook.pop()  # type: ignore[attr-defined]
         for name, own in _saved.items():
             if own is None:
@@ -298,6 +428,20 @@ class Watch:
             self.loop.block(seconds)
         else:
             _real_sleep(seconds)
+
+    def blocked_waiting(self, call: str, seconds: float, caller: types.FrameType) -> None:
+        """The loop's thread waited ``seconds`` of virtual time in ``call`` for a thread."""
+        if not self.in_task():
+            return
+        frame = _learner_frame(caller)
+        where, line = _where(frame)
+        entry = _library_entry(caller, frame) or call
+        self.recorder.note_blocked(seconds, entry, start=self.recorder.now() - seconds)
+        self._add(Finding("blocking-call", f"the event loop was blocked {secs(seconds)} s by "
+                          f"`{entry}`{where} while it waited for a thread: await the thread's "
+                          "work instead (`asyncio.to_thread`, `loop.run_in_executor`, "
+                          "`asyncio.wrap_future`)", task=self._task_label(), line=line,
+                          seconds=seconds))
 
     def blocked_on_socket(self, call: str, seconds: float, caller: types.FrameType) -> None:
         """A blocking socket operation ran on the loop's thread inside a task."""

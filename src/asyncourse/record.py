@@ -298,7 +298,8 @@ def _task_label(task: asyncio.Task[Any]) -> str:
 class _Traced(collections.abc.Coroutine[Any, Any, Any]):
     """A coroutine proxy that reports each resume and suspend of its Task to the recorder."""
 
-    __slots__ = ("_calls", "_codes", "_coro", "_record", "_recorder", "_suspended", "label")
+    __slots__ = ("_calls", "_codes", "_coro", "_on", "_record", "_recorder", "_suspended",
+                 "label")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], recorder: Recorder, rec: TaskRecord) -> None:
         self._coro = coro
@@ -307,6 +308,7 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         self._suspended: Interval = Interval("pending", rec.created, rec.created, "created")
         self._calls: list[tuple[Any, AwaitedCall]] = []  # the calls in progress, outermost first
         self._codes: list[tuple[Any, Any]] = []  # the last chain of awaits and their code
+        self._on: object = None  # the thread job's future it waits for
         self.label = rec.label
 
     def send(self, value: Any) -> Any:
@@ -351,6 +353,7 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
         kind, detail = classify(self._coro, yielded, self._recorder.is_thread_future,
                                 self._codes)
         self._suspended = Interval(kind, self._recorder.now(), 0.0, detail)
+        self._on = yielded if kind == "thread" else None
         return yielded
 
     def _follow_calls(self, chain: list[Any], began: float) -> None:
@@ -376,8 +379,16 @@ class _Traced(collections.abc.Coroutine[Any, Any, Any]):
 
     def _close_suspension(self, now: float) -> None:
         s = self._suspended
-        if now > s.start:
-            self._record.intervals.append(Interval(s.kind, s.start, now, s.detail))
+        if now <= s.start:
+            return
+        started = self._recorder.thread_started(self._on) if self._on is not None else None
+        if started is not None and started > s.start:  # first queued for a busy pool
+            queued = s.detail.replace("waiting for a thread", "waiting for a free worker thread")
+            self._record.intervals.append(Interval("waiting", s.start, min(started, now), queued))
+            if now > started:
+                self._record.intervals.append(Interval(s.kind, started, now, s.detail))
+            return
+        self._record.intervals.append(Interval(s.kind, s.start, now, s.detail))
 
     def _close_running(self, began: float, mark: int) -> None:
         """Record the step that began at ``began`` as running, around its blocked intervals."""
@@ -446,10 +457,12 @@ class Recorder:
     """
 
     def __init__(self, clock: Callable[[], float],
-                 is_thread_future: Callable[[object], bool] = lambda f: False) -> None:
+                 is_thread_future: Callable[[object], bool] = lambda f: False,
+                 thread_started: Callable[[object], float | None] = lambda f: None) -> None:
         self.now = clock
         self.origin = clock()
         self.is_thread_future = is_thread_future
+        self.thread_started = thread_started  # when a thread future's job got a worker
         self.tasks: list[TaskRecord] = []
         # weak, as asyncio itself holds tasks: recording must not keep a lost task alive
         self.live: list[weakref.ref[asyncio.Task[Any]]] = []

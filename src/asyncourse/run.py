@@ -152,7 +152,7 @@ def _run_here(main: Any, args: tuple[Any, ...], kwargs: dict[str, Any], limit: f
               max_steps: int, thorough: bool) -> Run:
     __tracebackhide__ = True
     loop = VirtualEventLoop(limit=limit, max_steps=max_steps)
-    recorder = Recorder(loop.time, loop.is_thread_future)
+    recorder = Recorder(loop.time, loop.is_thread_future, loop.thread_started)
     recorder.install(loop)
     loop.describe_waiting = recorder.waiting
     previous = _current_policy_loop()
@@ -197,6 +197,14 @@ def _finish(loop: VirtualEventLoop) -> None:
         loop.run_until_complete(closing)
     except (RunError, Exception):
         closing.close()  # never started: not a coroutine the learner forgot
+    if loop.jobs.live:  # asyncio.run waits for the default executor's threads; so does the
+        # run, in virtual time, but not for a thread that never stops or waits forever
+        loop.wait_for_threads = False
+        draining = loop.shutdown_default_executor()
+        try:
+            loop.run_until_complete(draining)
+        except (RunError, Exception):
+            draining.close()
     executor = loop._default_executor
     if executor is not None:
         executor.shutdown(wait=False, cancel_futures=True)
