@@ -227,10 +227,7 @@ def test_the_blank_as_shipped_is_not_right_and_no_answer_is_above_it(check: Self
 
 
 # Try-it prompts whose answer another change owns (with the reason); every other one has its own
-TRY_IT_ANSWERED_ELSEWHERE = {
-    ("06", "Make `DELAYS` a list of\n> 20 delays"): "the 20-delays Try it of lecture 06 is "
-    "rewritten with the virtual-time fix for to_thread, which adds a cell on the pool size",
-}
+TRY_IT_ANSWERED_ELSEWHERE: dict[tuple[str, str], str] = {}
 
 
 def test_every_try_it_exemption_names_a_real_prompt_and_says_why() -> None:
