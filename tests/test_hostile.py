@@ -324,9 +324,13 @@ def test_every_case_gets_its_outcome(corpus: dict[str, Any]) -> None:
                    ] if graded.exists() else []  # the outputs: the sources hold hidden tests
         text = json.dumps(outputs)
         feedback = course.root / "feedback" / case.name / "ps2" / "ps2.html"
-        text += feedback.read_text() if feedback.exists() else ""
+        page = feedback.read_text() if feedback.exists() else ""
+        text += page
         problems += [f"feedback shows {w!r}" for w in want.get("not_in_feedback", [])
                      if w.replace("$COURSE", str(course.root)) in text]
+        # markup matters where a browser renders it: the page (in an error output it is text)
+        problems += [f"feedback page has the markup {w!r}" for w in want.get("not_in_page", [])
+                     if w in page]
         if "max_autograded_mb" in want and graded.stat().st_size > want["max_autograded_mb"] * 1e6:
             problems.append(f"autograded notebook is {graded.stat().st_size} bytes")
         if problems:

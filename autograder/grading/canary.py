@@ -25,7 +25,7 @@ from autograder.execution import Limits, describe_cell
 from autograder.grading.errors import GradingError
 from autograder.grading.worker import GradingJob, JobResult, run_job
 
-__all__ = ["CanaryFailed", "canary_jobs", "run_canary"]
+__all__ = ["CanaryFailed", "canary_jobs", "probe_imports", "run_canary"]
 
 CANARY_TIMEOUT = 600.0  # seconds to wait for the canary's results, whatever the limits say
 
@@ -57,6 +57,21 @@ def canary_jobs(source: Path, release: Path, limits: Limits, *, sandbox: bool,
         jobs.append((kind, GradingJob(f"canary-{kind}", source.parent.name, source.stem,
                                       nbformat.writes(nb), "", files, limits, sandbox, hidden)))
     return jobs
+
+
+def probe_imports(client: Any, places: list[str]) -> None:
+    """Ask each Dask worker to import the grader, with a function it surely has (`exec`).
+
+    A worker that cannot import the grader cannot even read a grading job: the unpickling fails
+    in the worker's connection to the scheduler, the worker shuts down, and a job sent to it waits
+    for ever. This probe fails in the worker's own code instead and comes back as an error."""
+    answers = client.run(exec, "import autograder.grading.worker", {}, workers=places,
+                         on_error="return")
+    for place, answer in sorted(answers.items()):
+        if isinstance(answer, BaseException):
+            raise CanaryFailed(f"the grading workers (first: {place}) cannot import the grader "
+                               f"({type(answer).__name__}: {answer}): install the course in the "
+                               "workers' virtualenv (see the README, On a cluster)")
 
 
 def run_canary(jobs: list[tuple[str, GradingJob]], submit: Callable[..., Future[JobResult]],

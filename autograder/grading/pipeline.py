@@ -32,7 +32,8 @@ from sqlalchemy.exc import SAWarning
 
 from autograder import scan
 from autograder.grading import export, worker
-from autograder.grading.canary import canary_jobs, dask_submit, local_submit, run_canary
+from autograder.grading.canary import (canary_jobs, dask_submit, local_submit, probe_imports,
+                                       run_canary)
 from autograder.grading.collect import STUDENT_ID, Submission, collect
 from autograder.grading.errors import MachineryFailure, SandboxUnavailable
 from autograder.grading.feedback import annotate
@@ -234,6 +235,7 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
     try:
         places = _places(client, worker_timeout)
         if client is not None:  # the workers are there now: as many jobs at once as they take
+            probe_imports(client, places)
             slots = sum(client.nthreads().values()) or 1
         report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
                         + (f"on the Dask cluster at {scheduler} ({len(places)} workers, {slots} "

@@ -31,7 +31,8 @@ A case is ``tests/hostile/<name>.json`` (``name`` becomes the student id)::
         "questions": {"test_fetch_all_concurrent": 0},   # per graded cell, where it matters
         "status": "review",         # the CSV status column
         "reason": ["assigns asyncio.sleep"],   # words the CSV reason must contain
-        "not_in_feedback": ["BEGIN HIDDEN TESTS"]  # text the learner's graded notebook must lack
+        "not_in_feedback": ["BEGIN HIDDEN TESTS"],  # text the graded outputs and page must lack
+        "not_in_page": ["<script>"]  # markup the feedback page must lack (rendered there only)
       }
     }
 """
