@@ -24,7 +24,12 @@ from nbformat import NotebookNode
 from tests.support.course import Course, Result, fill_in
 from tests.support.paths import BANK, REPO, SOURCE
 
-KEYS = {"expect", "style", "mistake", "feedback", "tests"}
+KEYS = {"expect", "style", "mistake", "feedback", "tests", "proves"}
+# What an entry proves about its question's tests (see "Both directions" in tests/bank/README.md):
+# a correct answer that schedules its work differently from the reference, a wrong one that
+# passes every visible check.
+ANOTHER_SCHEDULE, VISIBLE_PASS = "another schedule", "visible checks pass"
+PROVES = {ANOTHER_SCHEDULE: True, VISIBLE_PASS: False}  # -> must the entry be correct?
 MIN_CORRECT = MIN_WRONG = MIN_STYLES = 3
 RELEASE_STUDENT = "untouched-release"
 REFERENCE_STUDENT = "reference-solution"
@@ -45,6 +50,7 @@ class Entry:
     mistake: str = ""
     style: str = ""
     tests: tuple[str, ...] = ()  # from the header; empty: the test cells after the question
+    proves: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Entry({self.assignment}/{self.question}/{self.name}, expect={self.expected})"
@@ -75,7 +81,7 @@ def parse_entry(path: Path) -> Entry:
                              f"{sorted(KEYS)}: {line!r}")
         fields.setdefault(match.group(1), []).append(match.group(2))
     where = path.relative_to(BANK).as_posix()
-    for key in ("expect", "style", "mistake", "tests"):
+    for key in ("expect", "style", "mistake", "tests", "proves"):
         if len(fields.get(key, [])) > 1:
             raise ValueError(f"{where}: `# {key}:` given more than once")
     if "expect" not in fields:
@@ -96,6 +102,7 @@ def parse_entry(path: Path) -> Entry:
         mistake=fields.get("mistake", [""])[0],
         style=fields.get("style", [""])[0],
         tests=tests,
+        proves=tuple(p.strip() for p in fields.get("proves", [""])[0].split(",") if p.strip()),
     )
 
 
@@ -202,6 +209,12 @@ def bank_problems(assignment: str) -> Iterator[str]:
             if e.expect is not None and not 0 <= e.expect < worth:
                 yield (f"{where}: `# expect: {e.expected}` must be below the {worth:g} points of "
                        "its test cells (a wrong solution must lose points)")
+        for claim in e.proves:
+            if claim not in PROVES:
+                yield f"{where}: `# proves: {claim}` is none of {sorted(PROVES)}"
+            elif PROVES[claim] != e.correct:
+                yield (f"{where}: `# proves: {claim}` is for a "
+                       f"{'correct' if PROVES[claim] else 'wrong'} entry")
         if not re.fullmatch(r"[a-z0-9_]+", e.name):
             yield f"{where}: name bank files in snake_case"
 
