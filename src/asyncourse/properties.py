@@ -111,7 +111,7 @@ def expect_calls(run: Run | Recording, name: str, durations: Iterable[float], *,
     >>> expect_calls(run_virtual(imitation, [1.0, 2.0]), "fetch", [1.0, 2.0], what="fetch_all")
     Traceback (most recent call last):
     ...
-    asyncourse.grading.GradingFailure: fetch_all never called `fetch`: it must await `fetch` \
+    asyncourse.grading.GradingFailure: fetch_all never called `fetch`: it must call `fetch` \
 for every item (an answer that only imitates the results and the timing does not count)
     """
     made = calls(run, name, label=label)
@@ -122,7 +122,7 @@ for every item (an answer that only imitates the results and the timing does not
     ran = "ran to its end" if finished else "was started"
     if not made and wanted:
         raise GradingFailure(
-            f"{who} never called `{name}`: it must await `{name}` for every item (an answer "
+            f"{who} never called `{name}`: it must call `{name}` for every item (an answer "
             "that only imitates the results and the timing does not count)")
     for seconds, count in sorted(wanted.items(), key=lambda kv: kv[0] or 0.0):
         if got[seconds] < count:
@@ -132,12 +132,10 @@ for every item (an answer that only imitates the results and the timing does not
                 f"item's work must really be done by `{name}`")
     extra = got - wanted
     if extra:
-        seconds, count = next(iter(sorted(extra.items(), key=lambda kv: kv[0] or 0.0)))
+        seconds, _ = next(iter(sorted(extra.items(), key=lambda kv: kv[0] or 0.0)))
         shown = label.format(name=name, seconds=_s(seconds or 0.0))
-        need = "no item needs it" if not wanted[seconds] else (
-            f"only {wanted[seconds]} item(s) need it")
-        raise GradingFailure(f"{who} called {shown} {got[seconds]} time(s), but {need}: do each "
-                             "item's work once")
+        raise GradingFailure(f"{who} called {shown} {got[seconds]} time(s) instead of "
+                             f"{wanted[seconds]}: do each item's work once")
     return counted
 
 
