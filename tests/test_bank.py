@@ -165,6 +165,27 @@ def scoring_cells(entry: Entry, shape: Layout) -> list[str]:
     return list(entry.tests) or shape.following.get(entry.question, [])
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A question's line in tests/bank/README.md: the property its tests grade."""
+
+    assignment: str
+    question: str
+    property: str
+    schedules: str  # "any": other schedules are right too; "one": one time is the only answer
+
+
+def statements() -> dict[tuple[str, str], Statement]:
+    """The table "What each question's tests grade" of tests/bank/README.md."""
+    found = {}
+    for line in (BANK / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`ps\d+`", cells[0]):
+            a, q = cells[0].strip("`"), cells[1].strip("`")
+            found[(a, q)] = Statement(a, q, cells[2], cells[3])
+    return found
+
+
 # ------------------------------------------------------------------ the bank is well formed
 ASSIGNMENTS = bank_assignments()
 
@@ -193,6 +214,20 @@ def bank_problems(assignment: str) -> Iterator[str]:
             yield f"{question}: {len(wrong)} wrong solutions; needs {MIN_WRONG}"
         if not shape.following.get(question) and not any(e.tests for e in mine):
             yield f"{question}: no graded test cell follows it and no entry names `# tests:`"
+        said = statements().get((assignment, question))
+        if said is None or not said.property:
+            yield (f"{question}: no line in tests/bank/README.md states the property its tests "
+                   "grade")
+        elif said.schedules not in ("any", "one"):
+            yield f"{question}: README says schedules {said.schedules!r}: write `any` or `one`"
+        # both directions: a wrong answer the visible checks let through, which hidden ones
+        # catch; where other schedules are right, a correct answer that schedules differently
+        if not any(VISIBLE_PASS in e.proves for e in wrong):
+            yield f"{question}: no wrong entry with `# proves: {VISIBLE_PASS}`"
+        if said is not None and said.schedules == "any" and not any(
+                ANOTHER_SCHEDULE in e.proves for e in correct):
+            yield (f"{question}: other schedules are right, but no correct entry has "
+                   f"`# proves: {ANOTHER_SCHEDULE}`")
     for e in bank:
         where = f"{e.question}/{e.name}.py"
         unknown = [t for t in e.tests if t not in shape.points]
