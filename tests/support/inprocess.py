@@ -7,7 +7,8 @@ schedule differs from the reference's, whether a grade depends on the process it
 (``tests/test_grade_stability.py``). This module runs, in one fresh namespace, the provided cells
 of the instructor notebook (``grade_id`` starting with ``provided``), the answer, and the
 question's graded test cells (their visible part only, or all of them), and says for each test
-cell whether it passed, with which message, and the schedule of every run it graded.
+cell whether it passed, with which message, and the schedule of every run it graded. As in a
+kernel, the cells run from inside a running event loop.
 
 ``graded_elsewhere`` runs that in a fresh Python process (so a ``nest_asyncio`` patch or a leaked
 task cannot reach another answer, and objects land at other addresses): the parent reads the
@@ -18,6 +19,7 @@ stay alive (a kernel with another history), runs the cells and prints the outcom
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -110,21 +112,26 @@ def run_cells(provided: list[str], answer: str, tests: list[tuple[str, str]]) ->
         return run
 
     outcomes = []
+
+    async def as_in_a_kernel() -> None:
+        """A kernel runs each cell from inside its running event loop: so do we."""
+        for index, source in enumerate(provided):
+            exec(compile(source, f"<provided {index}>", "exec"), namespace)
+        exec(compile(answer, "<answer>", "exec"), namespace)
+        for cell, code in tests:
+            del runs[:]
+            try:
+                exec(compile(code, f"<{cell}>", "exec"), namespace)
+            except BaseException as exc:  # a failed test cell, whatever it raised
+                outcomes.append(Outcome(cell, False, f"{type(exc).__name__}: {exc}",
+                                        tuple(runs)))
+            else:
+                outcomes.append(Outcome(cell, True, "", tuple(runs)))
+
     asyncourse.grade = grade  # type: ignore[assignment]  # test cells import it from here
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            for index, source in enumerate(provided):
-                exec(compile(source, f"<provided {index}>", "exec"), namespace)
-            exec(compile(answer, "<answer>", "exec"), namespace)
-            for cell, code in tests:
-                del runs[:]
-                try:
-                    exec(compile(code, f"<{cell}>", "exec"), namespace)
-                except BaseException as exc:  # a failed test cell, whatever it raised
-                    outcomes.append(Outcome(cell, False, f"{type(exc).__name__}: {exc}",
-                                            tuple(runs)))
-                else:
-                    outcomes.append(Outcome(cell, True, "", tuple(runs)))
+            asyncio.run(as_in_a_kernel())
     finally:
         asyncourse.grade = real_grade  # type: ignore[assignment]
     return outcomes
