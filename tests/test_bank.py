@@ -26,7 +26,12 @@ from nbformat import NotebookNode
 from tests.support.course import Course, Result, fill_in
 from tests.support.paths import BANK, REPO, SOURCE
 
-KEYS = {"expect", "style", "mistake", "feedback", "tests"}
+KEYS = {"expect", "style", "mistake", "feedback", "tests", "proves"}
+# What an entry proves about its question's tests (see "Both directions" in tests/bank/README.md):
+# a correct answer that schedules its work differently from the reference, a wrong one that
+# passes every visible check.
+ANOTHER_SCHEDULE, VISIBLE_PASS = "another schedule", "visible checks pass"
+PROVES = {ANOTHER_SCHEDULE: True, VISIBLE_PASS: False}  # -> must the entry be correct?
 MIN_CORRECT = MIN_WRONG = MIN_STYLES = 3
 RELEASE_STUDENT = "untouched-release"
 REFERENCE_STUDENT = "reference-solution"
@@ -47,6 +52,7 @@ class Entry:
     mistake: str = ""
     style: str = ""
     tests: tuple[str, ...] = ()  # from the header; empty: the test cells after the question
+    proves: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Entry({self.assignment}/{self.question}/{self.name}, expect={self.expected})"
@@ -74,7 +80,7 @@ def parse_entry(path: Path) -> Entry:
                              f"{sorted(KEYS)}: {line!r}")
         fields.setdefault(match.group(1), []).append(match.group(2))
     where = path.relative_to(BANK).as_posix()
-    for key in ("expect", "style", "mistake", "tests"):
+    for key in ("expect", "style", "mistake", "tests", "proves"):
         if len(fields.get(key, [])) > 1:
             raise ValueError(f"{where}: `# {key}:` given more than once")
     if "expect" not in fields:
@@ -95,6 +101,7 @@ def parse_entry(path: Path) -> Entry:
         mistake=fields.get("mistake", [""])[0],
         style=fields.get("style", [""])[0],
         tests=tests,
+        proves=tuple(p.strip() for p in fields.get("proves", [""])[0].split(",") if p.strip()),
     )
 
 
@@ -178,6 +185,27 @@ def packs(bank: list[Entry]) -> list[Pack]:
             for j in range(depth)]
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A question's line in tests/bank/README.md: the property its tests grade."""
+
+    assignment: str
+    question: str
+    property: str
+    schedules: str  # "any": other schedules are right too; "one": one time is the only answer
+
+
+def statements() -> dict[tuple[str, str], Statement]:
+    """The table "What each question's tests grade" of tests/bank/README.md."""
+    found = {}
+    for line in (BANK / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`ps\d+`", cells[0]):
+            a, q = cells[0].strip("`"), cells[1].strip("`")
+            found[(a, q)] = Statement(a, q, cells[2], cells[3])
+    return found
+
+
 # ------------------------------------------------------------------ the bank is well formed
 ASSIGNMENTS = bank_assignments()
 
@@ -206,6 +234,20 @@ def bank_problems(assignment: str) -> Iterator[str]:
             yield f"{question}: {len(wrong)} wrong solutions; needs {MIN_WRONG}"
         if not shape.following.get(question) and not any(e.tests for e in mine):
             yield f"{question}: no graded test cell follows it and no entry names `# tests:`"
+        said = statements().get((assignment, question))
+        if said is None or not said.property:
+            yield (f"{question}: no line in tests/bank/README.md states the property its tests "
+                   "grade")
+        elif said.schedules not in ("any", "one"):
+            yield f"{question}: README says schedules {said.schedules!r}: write `any` or `one`"
+        # both directions: a wrong answer the visible checks let through, which hidden ones
+        # catch; where other schedules are right, a correct answer that schedules differently
+        if not any(VISIBLE_PASS in e.proves for e in wrong):
+            yield f"{question}: no wrong entry with `# proves: {VISIBLE_PASS}`"
+        if said is not None and said.schedules == "any" and not any(
+                ANOTHER_SCHEDULE in e.proves for e in correct):
+            yield (f"{question}: other schedules are right, but no correct entry has "
+                   f"`# proves: {ANOTHER_SCHEDULE}`")
     for e in bank:
         where = f"{e.question}/{e.name}.py"
         unknown = [t for t in e.tests if t not in shape.points]
@@ -222,6 +264,12 @@ def bank_problems(assignment: str) -> Iterator[str]:
             if e.expect is not None and not 0 <= e.expect < worth:
                 yield (f"{where}: `# expect: {e.expected}` must be below the {worth:g} points of "
                        "its test cells (a wrong solution must lose points)")
+        for claim in e.proves:
+            if claim not in PROVES:
+                yield f"{where}: `# proves: {claim}` is none of {sorted(PROVES)}"
+            elif PROVES[claim] != e.correct:
+                yield (f"{where}: `# proves: {claim}` is for a "
+                       f"{'correct' if PROVES[claim] else 'wrong'} entry")
         if not re.fullmatch(r"[a-z0-9_]+", e.name):
             yield f"{where}: name bank files in snake_case"
     owner: dict[str, str] = {}

@@ -32,8 +32,13 @@ from sqlalchemy.exc import SAWarning
 
 from autograder import scan
 from autograder.grading import export, worker
-from autograder.grading.canary import (canary_jobs, dask_submit, local_submit, probe_imports,
-                                       run_canary)
+from autograder.grading.canary import (
+    canary_jobs,
+    dask_submit,
+    local_submit,
+    probe_imports,
+    run_canary,
+)
 from autograder.grading.collect import STUDENT_ID, Submission, collect
 from autograder.grading.errors import MachineryFailure, SandboxUnavailable
 from autograder.grading.feedback import annotate

@@ -17,6 +17,7 @@ from .grading import (
     grade,
 )
 from .plot import plot_comparison, plot_timeline
+from .properties import Job, calls, expect_calls, expect_slots, slot_problem
 from .record import AwaitedCall, Interval, Recording, TaskRecord
 from .run import Run, run_real, run_virtual
 from .selfcheck import expect_answer, self_check
@@ -28,22 +29,27 @@ __all__ = [
     "Finding",
     "GradingFailure",
     "Interval",
+    "Job",
     "Recording",
     "Run",
     "RunError",
     "TaskRecord",
     "VirtualEventLoop",
     "VirtualTimeLimit",
+    "calls",
     "expect_answer",
+    "expect_calls",
     "expect_elapsed",
     "expect_equal",
     "expect_max_concurrent",
     "expect_min_concurrent",
     "expect_no_findings",
+    "expect_slots",
     "grade",
     "plot_comparison",
     "plot_timeline",
     "run_real",
     "run_virtual",
     "self_check",
+    "slot_problem",
 ]

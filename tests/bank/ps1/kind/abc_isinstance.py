@@ -1,5 +1,7 @@
-# expect: full
-# style: collections.abc and asyncio
+# expect: 1
+# mistake: takes every object of a collections.abc.Coroutine subclass for a coroutine object, although only calling an `async def` function makes one
+# proves: visible checks pass
+# feedback: gave 'coroutine' but should give 'awaitable'
 import asyncio
 import collections.abc
 

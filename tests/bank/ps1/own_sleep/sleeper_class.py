@@ -9,8 +9,11 @@ class Sleeper:
     def __await__(self):
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        loop.call_later(self.delay, future.set_result, self.result)
-        return (yield from future)
+        timer = loop.call_later(self.delay, future.set_result, self.result)
+        try:
+            return (yield from future)
+        finally:
+            timer.cancel()
 
 
 async def own_sleep(delay: float, result: object = None) -> object:

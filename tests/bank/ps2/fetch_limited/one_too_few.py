@@ -1,6 +1,6 @@
 # expect: 1
 # mistake: the semaphore allows one fetch too few (Semaphore(limit - 1))
-# feedback: should run at the same time
+# feedback: sat idle while
 async def fetch_limited(delays: list[float], limit: int) -> list[float]:
     semaphore = asyncio.Semaphore(limit - 1)
 

@@ -1,5 +1,6 @@
 # expect: full
 # style: gather
+# proves: another schedule
 async def reprice(db: dict[str, float], changes: dict[str, float]) -> dict[str, float]:
     """Read every old price at once, then write every new price at once."""
     names = list(changes)

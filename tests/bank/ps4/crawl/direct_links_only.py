@@ -1,5 +1,5 @@
-# expect: 1
-# mistake: fetches the start page and the pages it links to, but never follows links further
+# expect: 0
+# mistake: fetches the start page and the pages it links to, but never follows links further (the pages found later wait for ever)
 # feedback: the pages reachable
 async def crawl(site: FakeSite, start: str, limit: int) -> set[str]:
     gate = asyncio.Semaphore(limit)

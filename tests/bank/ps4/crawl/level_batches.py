@@ -1,5 +1,6 @@
-# expect: full
-# style: breadth first, one level at a time in batches of `limit` with gather
+# expect: 1
+# mistake: fetches one level of links at a time in batches of `limit`, so a slot waits for the slower fetch of its batch while pages are waiting
+# feedback: one of the 2 slots sat idle while `site.get('/c')` was waiting to start
 async def crawl(site: FakeSite, start: str, limit: int) -> set[str]:
     seen = {start}
     level = [start]

@@ -1,6 +1,6 @@
 # expect: 1
 # mistake: marks a page as seen only once fetched, so two tasks can fetch the same page at once
-# feedback: fetched more than once
+# feedback: the pages fetched with site.get (each once)
 async def crawl(site: FakeSite, start: str, limit: int) -> set[str]:
     seen: set[str] = set()
     gate = asyncio.Semaphore(limit)

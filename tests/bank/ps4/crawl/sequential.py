@@ -1,6 +1,6 @@
 # expect: 1
 # mistake: awaits each fetch in turn, so it never uses the allowed concurrency
-# feedback: they ran one after another
+# feedback: the fetches ran one after another
 async def crawl(site: FakeSite, start: str, limit: int) -> set[str]:
     seen = {start}
     todo = [start]

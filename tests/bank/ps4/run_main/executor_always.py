@@ -1,5 +1,6 @@
-# expect: full
-# style: always in a one-thread executor
+# expect: 1
+# mistake: always runs asyncio.run in a one-thread executor and waits for its result, which blocks the running loop until it is done
+# feedback: run_main blocked the loop
 import concurrent.futures
 
 

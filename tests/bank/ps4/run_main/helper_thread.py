@@ -1,5 +1,6 @@
-# expect: full
-# style: asyncio.run, or asyncio.run in a helper thread when a loop runs
+# expect: 1
+# mistake: runs the coroutine with asyncio.run in a helper thread and joins it, which blocks the running loop (and every other task) until the thread is done
+# feedback: ticked 0 time(s)
 def run_main(coro_fn):
     try:
         asyncio.get_running_loop()

@@ -1,5 +1,6 @@
-# expect: full
-# style: a new event loop run by hand, in a thread if one is running here
+# expect: 1
+# mistake: runs a new event loop in a thread when a loop is running, and joins the thread, which blocks the running loop
+# feedback: ticked 0 time(s)
 def _run_on_new_loop(coro_fn):
     loop = asyncio.new_event_loop()
     try:
