@@ -126,10 +126,17 @@ def read_gradebook(course: Path, assignment: str) -> ClassScores:
             found = gb.find_assignment(assignment)
         except MissingEntry as err:
             raise CourseError(f"no assignment {assignment!r} in the gradebook") from err
-        grade_ids = tuple(cell.name for nb in found.notebooks for cell in nb.grade_cells)
+        cells = [(nb.name, cell.name) for nb in sorted(found.notebooks, key=lambda n: n.name)
+                 for cell in nb.grade_cells]
+        names = [gid for _, gid in cells]
+        # the grade command's columns: a grade id, or "notebook/grade id" when two notebooks
+        # of the assignment use the same one
+        column = {(nb, gid): gid if names.count(gid) == 1 else f"{nb}/{gid}" for nb, gid in cells}
+        grade_ids = tuple(column[c] for c in cells)
         submissions = {}
         for sub in found.submissions:
-            questions = {grade.name: (None if grade.score is None else float(grade.score))
+            questions = {column.get((nb.name, grade.name), grade.name):
+                         (None if grade.score is None else float(grade.score))
                          for nb in sub.notebooks for grade in nb.grades}
             submissions[sub.student.id] = SubmissionScore(
                 student_id=sub.student.id, raw=float(sub.score),
