@@ -26,3 +26,8 @@ def test_bad_worker_counts_are_refused(capsys: pytest.CaptureFixture[str]) -> No
 def test_an_unknown_command_prints_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert autograder_main(["regrade"]) == 2
     assert "grade <assignment>" in capsys.readouterr().err
+
+
+def test_a_roster_without_a_download_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ps1", "--roster", "roster.csv"]) == 2
+    assert "give the download with --submissions" in capsys.readouterr().err
