@@ -143,7 +143,9 @@ def read_gradebook(course: Path, assignment: str) -> ClassScores:
                 penalty=float(sub.late_submission_penalty or 0.0),
                 max_score=float(sub.max_score), timestamp=sub.timestamp, questions=questions,
                 needs_manual_grade=bool(sub.needs_manual_grade))
+        # every learner the gradebook knows: one whose latest submission was not gradable has
+        # no submission there, and still has feedback (why, and how to resubmit)
         feedback = {student: Path(coursedir.format_path(coursedir.feedback_directory, student,
                                                         assignment))
-                    for student in submissions}
+                    for student in [s.id for s in gb.students]}
         return ClassScores(assignment, float(found.max_score), grade_ids, submissions, feedback)
