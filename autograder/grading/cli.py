@@ -46,9 +46,9 @@ def parser() -> argparse.ArgumentParser:
                    help="also generate the HTML feedback (nbgrader generate_feedback) of those "
                         "graded now")
     p.add_argument("--release-feedback", action="store_true",
-                   help="release the feedback (nbgrader release_feedback) to the learners graded "
-                        "now who submitted through nbgrader's exchange, for their Assignment "
-                        "List (use with --feedback)")
+                   help="generate the feedback (as --feedback) and release it (nbgrader "
+                        "release_feedback) to the learners graded now who submitted through "
+                        "nbgrader's exchange, for their Assignment List")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run learner code without the bubblewrap sandbox (trusted code only)")
     p.add_argument("--hold-flagged", action="store_true",

@@ -563,24 +563,32 @@ class ClassGradebook:
         page = note_page(resubmit_cell(reason, self.assignment, self.notebook_ids,
                                        earlier=False))
         (folder / f"{self.notebook_ids[0]}.html").write_text(page, encoding="utf-8")
+        submitted = self._folder(self.coursedir.submitted_directory, student)
+        for name in ("timestamp.txt", "submission_secret.txt"):  # as generate_feedback copies
+            if (submitted / name).is_file() and not (submitted / name).is_symlink():
+                shutil.copyfile(submitted / name, folder / name)  # (release_feedback reads them)
 
-    def release_feedback(self, students: Iterable[str]) -> tuple[list[str], list[str]]:
+    def release_feedback(self, students: Iterable[str],
+                         ) -> tuple[list[str], list[str], list[str]]:
         """nbgrader's ``release_feedback`` for those of `students` whose submission came through
         nbgrader's exchange (``nbgrader submit`` wrote a ``submission_secret.txt``, by which
-        the learner's Assignment List finds the feedback); returns (released, failed). LMS
-        submissions have no such secret: their feedback goes back through the LMS."""
+        the learner's Assignment List finds the feedback); returns (released, failed, without
+        feedback to release). LMS submissions have no such secret: their feedback goes back
+        through the LMS."""
         from nbgrader.auth import Authenticator
         from nbgrader.exchange import ExchangeFactory
 
         factory = ExchangeFactory(parent=self.app)
         authenticator = Authenticator(parent=self.app)
-        released, failed = [], []
+        released, failed, missing = [], [], []
         try:
             for student in students:
                 secret = self._folder(self.coursedir.submitted_directory, student) / \
                     "submission_secret.txt"
-                feedback = self.feedback_folder(student)
-                if not secret.is_file() or not list(feedback.glob("*.html")):
+                if not secret.is_file():
+                    continue
+                if not list(self.feedback_folder(student).glob("*.html")):
+                    missing.append(student)
                     continue
                 self.coursedir.student_id = student
                 try:
@@ -593,7 +601,7 @@ class ClassGradebook:
                     released.append(student)
         finally:
             self.coursedir.student_id = "*"
-        return released, failed
+        return released, failed, missing
 
 
 def earned_after(nb: nbformat.NotebookNode, cell_number: int) -> float:

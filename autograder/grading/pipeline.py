@@ -93,14 +93,15 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
     """Grade every new or changed submission of `assignment` in `course`; see the module doc.
 
     `students` regrades just those learners (as if forced); `roster` maps an LMS download's
-    learners to nbgrader ids; `release_feedback` releases nbgrader's feedback to learners who
-    submitted through nbgrader's exchange. Raises `GradingError` (with the sentence to show)
-    when the class cannot be graded at all.
+    learners to nbgrader ids; `release_feedback` generates (as `feedback`) and releases
+    nbgrader's feedback to learners who submitted through nbgrader's exchange. Raises
+    `GradingError` (with the sentence to show) when the class cannot be graded at all.
     """
     from tqdm import tqdm
 
     from autograder.grading.gradebook import ClassGradebook
 
+    feedback = feedback or release_feedback  # never release feedback older than the grade
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)  # learners' old notebooks
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own session handling
     start = time.perf_counter()
@@ -149,8 +150,9 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
             for student in book.generate_feedback(graded_now, problems):
                 print(f"feedback for {student} failed: see .grading/{assignment}.log",
                       file=sys.stderr)
+        unreleased: list[str] = []
         if release_feedback:
-            report.released, failed = book.release_feedback(graded_now)
+            report.released, failed, unreleased = book.release_feedback(graded_now)
             for student in failed:
                 print(f"releasing the feedback of {student} failed: see "
                       f".grading/{assignment}.log", file=sys.stderr)
@@ -177,8 +179,11 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
                                 f"{len(report.retried)} ({again}).")
         if release_feedback:
             report.text += (f"\nFeedback released through nbgrader's exchange to "
-                            f"{len(report.released)} learners (the others did not submit "
-                            "through it: their feedback goes back through the LMS).")
+                            f"{len(report.released)} learners (the others graded now did not "
+                            "submit through it: their feedback goes back through the LMS).")
+            if unreleased:
+                report.text += (f" No feedback to release for {len(unreleased)} (run with "
+                                f"--feedback): {', '.join(unreleased)}.")
         report.text += f"\nGrades written to {path}"
         if report.interrupted:
             left = len(todo) - len(report.graded) - len(report.failures)
@@ -254,6 +259,7 @@ def _prepared(book: ClassGradebook, state: GradingState, todo: list[Submission],
                 sub.problem = ("the notebook's grading information is damaged, so it could not "
                                f"be graded ({_first_line(err)})")
             else:
+                notebooks[0].notes.extend(sub.notes)  # from collecting: the learner's to read
                 for prepared in notebooks:
                     prepared.job = dataclasses.replace(prepared.job, sandbox=use_sandbox)
                     prepared.review = scan.review_job(
@@ -305,6 +311,7 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
     executor, slots, client = _executor(workers, scheduler)
     pending: dict[Future[worker.JobResult], tuple[Batch, Prepared]] = {}
     given_up: set[str] = set()  # learners whose grading the machinery failed: not recorded
+    saving: Batch | None = None
 
     def fail(batch: Batch, why: str) -> None:
         given_up.add(batch.student)
@@ -370,10 +377,14 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
                 report.workers[result.worker] += 1
                 batch.results[prepared.job.notebook_id] = result
                 if len(batch.results) == len(batch.notebooks):
+                    saving = batch  # a Ctrl-C while it is saved gives it back whole
                     _save(book, state, batch, report)
+                    saving = None
                     bar.update(1)
     finally:
         unfinished = {b.student: b for b, _ in pending.values() if b.student not in given_up}
+        if saving is not None and saving.student not in report.graded:
+            unfinished[saving.student] = saving  # stopped half-way through its notebooks
         for future in pending:
             future.cancel()
         for batch in unfinished.values():  # not graded: the earlier grade and notebooks stay
@@ -412,10 +423,6 @@ def _save(book: ClassGradebook, state: GradingState, batch: Batch, report: Repor
                  batch.earlier)
         report.graded.append(batch.student)
         return
-    notes = "; ".join(batch.sub.notes)
-    if notes:
-        records[0] = dataclasses.replace(
-            records[0], reason="; ".join(r for r in (records[0].reason, notes) if r))
     for notebook in batch.sub.absent:  # nbgrader scored it 0 while preparing
         records.append(NotebookRecord(notebook, "graded",
                                       f"no {notebook}.ipynb was submitted: its questions score 0"))
