@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
     from autograder.grading.gradebook import ClassGradebook, Earlier, Prepared
 
-__all__ = ["NO_SANDBOX_WARNING", "Report", "grade_class"]
+__all__ = ["NO_SANDBOX_WARNING", "Report", "grade_class", "select"]
 
 NO_SANDBOX_WARNING = (
     "WARNING: --no-sandbox: learner code runs unconfined, with your permissions, next to the "
@@ -120,20 +120,10 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
             raise CourseError(f"cannot read {err.filename or 'the submissions'}: "
                               f"{err.strerror or err}") from err
         subs = collected.submissions
-        chosen = set(students)
-        unknown = sorted(chosen - {sub.student for sub in subs})
-        if unknown:
-            raise CourseError(f"no submission of {assignment} for --student "
-                              f"{', '.join(map(printable, unknown))}")
-        todo: list[Submission] = []
-        for sub in subs:
-            current = (STUDENT_ID.match(sub.student) is None or sub.problem is not None
-                       or book.is_autograded(sub))
-            unchanged = current and state.is_current(sub.student, book.key(sub))
-            if (sub.student not in chosen) if chosen else (unchanged and not force):
-                report.skipped.append(sub.student)
-            else:
-                todo.append(sub)
+        todo, report.skipped = select(subs, lambda sub: (
+            (STUDENT_ID.match(sub.student) is None or sub.problem is not None
+             or book.is_autograded(sub)) and state.is_current(sub.student, book.key(sub))),
+            force=force, students=students)
         bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="sub", file=sys.stderr,
                    disable=not progress or not todo, smoothing=0.1)
         try:
@@ -197,6 +187,27 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
             report.exit_code = max(report.exit_code, MachineryFailure.exit_code)
             report.text += "\n\n" + _failures_text(report.failures)
     return report
+
+
+def select(subs: Sequence[Submission], unchanged: Callable[[Submission], bool], *,
+           force: bool = False, students: Sequence[str] = ()) -> tuple[list[Submission],
+                                                                     list[str]]:
+    """(to grade, skipped): with `students`, just those (as if forced; raises `CourseError`
+    naming any without a submission); else with `force` everyone; else the submissions not
+    `unchanged` since their last grading."""
+    chosen = set(students)
+    unknown = sorted(chosen - {sub.student for sub in subs})
+    if unknown:
+        assignment = subs[0].assignment if subs else "this assignment"
+        raise CourseError(f"no submission of {assignment} for --student "
+                          f"{', '.join(map(printable, unknown))}")
+    todo, skipped = [], []
+    for sub in subs:
+        if (sub.student not in chosen) if chosen else (not force and unchanged(sub)):
+            skipped.append(sub.student)
+        else:
+            todo.append(sub)
+    return todo, skipped
 
 
 def _choose_sandbox(wanted: bool, hidden: tuple[str, ...]) -> bool:
