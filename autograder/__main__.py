@@ -1,6 +1,9 @@
 """``python -m autograder <command>``: the instructor's grading commands.
 
     grade <assignment>   grade a whole class (see ``autograder/grading/pipeline.py``)
+    fetch <assignment>   download a Canvas assignment's submissions, with their times
+    export <assignment>  the file an LMS's gradebook import takes (Canvas, Moodle, CSV)
+    upload <assignment>  send grades and feedback to Canvas
 
 Other tools run as their own modules (``python -m autograder.release``, ``autograder.strip``).
 """
@@ -9,8 +12,8 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"grade": "autograder.grading.cli", "export": "autograder.lms.export_command",
-            "upload": "autograder.lms.upload_command"}
+COMMANDS = {"grade": "autograder.grading.cli", "fetch": "autograder.lms.fetch_command",
+            "export": "autograder.lms.export_command", "upload": "autograder.lms.upload_command"}
 
 
 def main(argv: list[str] | None = None) -> int:

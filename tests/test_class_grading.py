@@ -82,22 +82,25 @@ def test_honest_grades_equal_plain_nbgrader(graded: tuple[Course, Course, str]) 
     assert ours["cal"].score == 0
 
 
-def test_broken_submissions_score_zero_with_a_reason(graded: tuple[Course, Course, str]) -> None:
+def test_broken_submissions_get_no_score_or_zero_with_a_reason(
+        graded: tuple[Course, Course, str]) -> None:
     course, _, summary = graded
     rows = csv_rows(course.root / "grades-ps1.csv")
     assert sorted(rows) == sorted(learner.student for learner in LEARNERS)
-    expected = {
-        "eve": ("not gradable", "no notebook named ps1.ipynb (found: ps1 (1).ipynb)"),
-        "fin": ("not gradable", "ps1.ipynb is not valid JSON"),
-        "gus": ("kernel died", "the kernel died (exit code 1) in cell"),
+    max_score = course.results("ps1")["ana"].max_score
+    expected = {  # not gradable: no score at all; the kernel died: the learner's code, 0
+        "eve": ("not gradable", "no notebook named ps1.ipynb (found: ps1 (1).ipynb)", ""),
+        "fin": ("not gradable", "ps1.ipynb is not valid JSON", ""),
+        "gus": ("kernel died", "the kernel died (exit code 1) in cell", "0"),
     }
-    for student, (status, reason) in expected.items():
+    for student, (status, reason, score) in expected.items():
         assert rows[student]["status"] == status
         assert reason in rows[student]["reason"]
-        assert rows[student]["score"] == "0"
-        assert float(rows[student]["max_score"]) == course.results("ps1")["ana"].max_score
+        assert rows[student]["score"] == score
+        assert float(rows[student]["max_score"]) == max_score
         assert f"{student}: {rows[student]['reason']}" in summary
-        assert all(g.score == 0 for g in course.results("ps1")[student].grades.values())
+    assert "eve" not in course.results("ps1") and "fin" not in course.results("ps1")
+    assert all(g.score == 0 for g in course.results("ps1")["gus"].grades.values())
     died, _, review = rows["gus"]["reason"].partition("; marked for review: ")
     assert "os._exit" not in died and "`import os`" in died  # the cell, named by its first line
     assert review.endswith("calls os._exit")  # the static scan (autograder/scan.py)
@@ -110,12 +113,13 @@ def test_summary_and_csv_columns(graded: tuple[Course, Course, str]) -> None:
     course, _, summary = graded
     header = (course.root / "grades-ps1.csv").read_text().splitlines()[0].split(",")
     questions = fakeclass.graded_cells(course)
-    assert header == ["student_id", "assignment", "score", "max_score", *questions, "status",
-                      "reason"]
+    assert header == ["student_id", "assignment", "score", "max_score", "late_penalty",
+                      *questions, "status", "reason"]
     assert "7 submissions: 7 graded now, 0 unchanged" in summary
     assert "Full marks per question:" in summary and all(q in summary for q in questions)
     assert "Most common mistakes:" in summary and "NotImplementedError" in summary
-    assert "Could not be graded (3, scored 0)" in summary
+    assert "Not gradable (2, no score; their feedback says how to resubmit):" in summary
+    assert "Stopped running (1, scored 0 from there on):\n  gus: the kernel died" in summary
 
 
 def test_feedback_and_nbgrader_export_still_work(graded: tuple[Course, Course, str]) -> None:
@@ -123,13 +127,16 @@ def test_feedback_and_nbgrader_export_still_work(graded: tuple[Course, Course, s
     died = (course.root / "feedback" / "gus" / "ps1" / "ps1.html").read_text()
     assert "the kernel died (exit code 1) in cell" in died and "graded 0 points" in died
     missing = (course.root / "feedback" / "eve" / "ps1" / "ps1.html").read_text()
-    assert "no notebook named ps1.ipynb" in missing
+    assert "no notebook named ps1.ipynb" in missing and "To resubmit" in missing
+    assert "0 points" not in missing
     blank = (course.root / "feedback" / "cal" / "ps1" / "ps1.html").read_text()
     assert "The tests found these mistakes" in blank and "NotImplementedError" in blank
     course.nbgrader("export")
     exported = {r["student_id"]: r for r in csv.DictReader((course.root / "grades.csv").open())}
     assert float(exported["ana"]["score"]) == course.results("ps1")["ana"].max_score
     assert float(exported["gus"]["score"]) == 0.0
+    # nbgrader's own export writes 0 for every learner without a submission (eve, fin);
+    # ours leaves their score empty (checked above)
 
 
 def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(

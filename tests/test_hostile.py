@@ -219,11 +219,18 @@ def _grade(course: Course) -> tuple[subprocess.CompletedProcess[str], float]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("hostile")
-    alone = _course(root / "honest")
+def honest(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """The honest learners alone, graded in the sandbox with their feedback."""
+    alone = _course(tmp_path_factory.mktemp("honest") / "course")
     alone_run, _ = _grade(alone)
     assert alone_run.returncode == 0, alone_run.stdout + alone_run.stderr
+    return alone
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, honest: Course) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("hostile")
+    alone = honest
     course = _course(root / "corpus")
     cases = hostile.cases()
     for case in cases:
@@ -301,10 +308,16 @@ def test_every_case_gets_its_outcome(corpus: dict[str, Any]) -> None:
     wrong = []
     for case in corpus["cases"]:
         want, row = case.expect, rows[case.name]
-        got = {"score": float(row["score"]), "status": row["status"], "reason": row["reason"]}
+        score = None if row["score"] == "" else float(row["score"])
+        got = {"score": score, "status": row["status"], "reason": row["reason"]}
         problems = []
-        if "score" in want and got["score"] != want["score"]:
-            problems.append(f"score {got['score']} != {want['score']}")
+        # A refused case states score 0 (written before issue 15): not gradable now means no
+        # score at all (empty in the CSV, nothing in the gradebook), which earns as little.
+        wanted = None if want.get("status") == "not gradable" else want.get("score")
+        if "score" in want and score != wanted:
+            problems.append(f"score {score} != {wanted}")
+        if wanted is None and "score" in want and case.name in results:
+            problems.append("a not-gradable submission has a score in the gradebook")
         if float(row["max_score"]) != max_score:
             problems.append(f"max_score {row['max_score']}")
         if "status" in want and row["status"] != want["status"]:
@@ -368,3 +381,22 @@ def test_honest_learners_and_the_course_are_untouched(corpus: dict[str, Any]) ->
     finally:
         db.close()
     assert students >= set(honest) | {c.name for c in corpus["cases"]}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("hostile")
+def test_the_learners_own_timelines_reach_their_feedback(honest: Course) -> None:
+    """Graded by the class command in the sandbox, the timeline cells of ps2 show their
+    pictures in the feedback (not "<Figure size ... with 2 Axes>"): the kernel's inline
+    backend puts each one in the outputs, and the feedback keeps them."""
+    from bs4 import BeautifulSoup
+
+    html = (honest.root / "feedback" / "honest-reference" / "ps2" / "ps2.html").read_text()
+    cells = [c for c in BeautifulSoup(html, "html.parser").select("div.cell")
+             if "code_cell" in c.get("class", [])]
+    timelines = [c for c in cells if "compare_timelines(fetch_" in c.get_text()]
+    assert len(timelines) == 2  # parts B and D
+    for cell in timelines:
+        images = cell.select('img[src^="data:image/png;base64,"]')
+        assert len(images) == 1 and len(images[0]["src"]) > 10_000, cell.get_text()[:200]
+        assert "<Figure size" not in cell.get_text()

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import nbformat
 
@@ -36,26 +36,30 @@ class CanaryFailed(GradingError):
     exit_code = 1
 
 
-def canary_jobs(source: Path, release: Path, limits: Limits, *, sandbox: bool,
+def canary_jobs(notebooks: Sequence[tuple[Path, Path]], limits: Limits, *, sandbox: bool,
                 hidden: tuple[str, ...]) -> list[tuple[str, GradingJob]]:
-    """("reference" | "untouched", job): the instructor's notebook as it is, and the same with
-    each solution cell replaced by the released stub (what an untouched submission becomes once
-    nbgrader has restored its tests)."""
-    reference = nbformat.read(source, as_version=4)
-    released = {_grade_id(c): c.source for c in nbformat.read(release, as_version=4).cells
-                if _grade_id(c)}
-    untouched = nbformat.from_dict(json.loads(nbformat.writes(reference)))
-    for cell in untouched.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and _grade_id(cell) in released:
-            cell.source = released[_grade_id(cell)]
-    files = {str(p.relative_to(source.parent)): p.read_bytes()
-             for p in sorted(source.parent.rglob("*")) if p.is_file() and p != source
-             and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts}
+    """("reference" | "untouched", job) for every notebook of the assignment, given as (source,
+    release) paths: the instructor's notebook as it is, and the same with each solution cell
+    replaced by the released stub (what an untouched submission becomes once nbgrader has
+    restored its tests). Each job gets the assignment's other files, as a learner's does (not
+    its notebooks: the instructor's versions hold the solutions)."""
     jobs = []
-    for kind, nb in (("reference", reference), ("untouched", untouched)):
-        jobs.append((kind, GradingJob(f"canary-{kind}", source.parent.name, source.stem,
-                                      nbformat.writes(nb), "", files, limits, sandbox, hidden)))
+    for source, release in notebooks:
+        reference = nbformat.read(source, as_version=4)
+        released = {_grade_id(c): c.source for c in nbformat.read(release, as_version=4).cells
+                    if _grade_id(c)}
+        untouched = nbformat.from_dict(json.loads(nbformat.writes(reference)))
+        for cell in untouched.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution") and _grade_id(cell) in released:
+                cell.source = released[_grade_id(cell)]
+        files = {str(p.relative_to(source.parent)): p.read_bytes()
+                 for p in sorted(source.parent.rglob("*")) if p.is_file() and p.suffix != ".ipynb"
+                 and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts}
+        for kind, nb in (("reference", reference), ("untouched", untouched)):
+            jobs.append((kind, GradingJob(f"canary-{kind}", source.parent.name, source.stem,
+                                          nbformat.writes(nb), "", files, limits, sandbox,
+                                          hidden)))
     return jobs
 
 
@@ -95,16 +99,18 @@ def run_canary(jobs: list[tuple[str, GradingJob]], submit: Callable[..., Future[
         except Exception as err:
             raise CanaryFailed(f"the grading machinery failed{where} before grading anyone "
                                f"({type(err).__name__}: {err})") from err
-        problem = _judge(kind, result)
+        problem = _judge(f"{kind} {result.notebook_id}.ipynb", result)
         if problem:
             raise CanaryFailed(f"{problem}{where}; nothing was graded or recorded (fix it, or "
                                "pass --no-canary if you know why)")
     return count
 
 
-def _judge(kind: Literal["reference", "untouched"] | str, result: JobResult) -> str | None:
+def _judge(what: str, result: JobResult) -> str | None:
+    """Why `result` is not what the canary `what` ("reference ps1.ipynb") must give, or None."""
+    kind, name = what.split(" ", 1)
     if result.outcome != "completed" or result.notebook is None:
-        return (f"the assignment's {kind} version could not be run through the grader: "
+        return (f"the assignment's {kind} version ({name}) could not be run through the grader: "
                 f"{result.reason or result.outcome}")
     nb = nbformat.reads(result.notebook, as_version=4)
     statuses = {c.index: c.status for c in result.cells}
@@ -114,14 +120,14 @@ def _judge(kind: Literal["reference", "untouched"] | str, result: JobResult) -> 
             locked = cell.metadata.get("nbgrader", {}).get("locked") or index in graded
             if cell.cell_type == "code" and locked and statuses.get(index) != "ok":
                 return (f"the reference solution does not pass here: "
-                        f"{describe_cell(nb, index)} {_error(cell)}")
+                        f"{describe_cell(nb, index)} of {name} {_error(cell)}")
         if result.integrity:
             return f"the grader's guard objects to the reference solution: {result.integrity}"
         return None
     passed = [i for i in graded if statuses.get(i) == "ok"]
     if passed:
         return (f"the untouched student version earns points here: "
-                f"{describe_cell(nb, passed[0])} passes with the stubs")
+                f"{describe_cell(nb, passed[0])} of {name} passes with the stubs")
     return None
 
 

@@ -25,8 +25,15 @@ def parser() -> argparse.ArgumentParser:
                    help="course root holding nbgrader_config.py (default: current folder)")
     p.add_argument("--submissions", type=Path, default=None,
                    help="folder of submissions: nbgrader's <student>/<assignment>/ layout, or an "
-                        "LMS download of <student>.ipynb / <student>.zip / <student>_*.zip "
+                        "LMS download (Canvas's or Moodle's file names, <student>.ipynb, "
+                        "<student>.zip; with submission times when `fetch` made it) "
                         "(default: the course's submitted/)")
+    p.add_argument("--roster", type=Path, default=None,
+                   help="with --submissions: the LMS's roster (Canvas's gradebook export or "
+                        "Moodle's grading worksheet) mapping LMS ids to nbgrader ids; without "
+                        "it, learners get ids like canvas-111")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="regrade just this learner (nbgrader id), as if forced; repeatable")
     p.add_argument("--workers", type=int, default=None,
                    help="notebooks run at once on this machine (default: twice the cores: "
                         "notebooks spend much of their time waiting, not computing)")
@@ -38,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", action="store_true",
                    help="also generate the HTML feedback (nbgrader generate_feedback) of those "
                         "graded now")
+    p.add_argument("--release-feedback", action="store_true",
+                   help="generate the feedback (as --feedback) and release it (nbgrader "
+                        "release_feedback) to the learners graded now who submitted through "
+                        "nbgrader's exchange, for their Assignment List")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run learner code without the bubblewrap sandbox (trusted code only)")
     p.add_argument("--hold-flagged", action="store_true",
@@ -61,13 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.roster and not args.submissions:
+        print("error: --roster names the learners of an LMS download: give the download with "
+              "--submissions", file=sys.stderr)
+        return 2
     try:
         report = grade_class(args.course, args.assignment, submissions=args.submissions,
                              workers=args.workers, scheduler=args.scheduler, csv_path=args.csv,
                              force=args.force, feedback=args.feedback,
                              sandbox=not args.no_sandbox, progress=not args.quiet,
                              hold_flagged=args.hold_flagged, canary=not args.no_canary,
-                             worker_timeout=args.worker_timeout)
+                             worker_timeout=args.worker_timeout, students=args.student,
+                             roster=args.roster, release_feedback=args.release_feedback)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

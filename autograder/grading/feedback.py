@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nbformat
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_markdown_cell, new_notebook
 
 from autograder.text import defused
 
@@ -56,7 +56,9 @@ def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) 
     lines = []
     if reason:
         lines.append(f"**{HEADLINES.get(outcome, 'Grading note')}:** {reason}.")
-        if outcome not in ("graded", "timeout"):
+        if outcome == "not-gradable":
+            lines.append(NO_GRADE)
+        elif outcome not in ("graded", "timeout"):
             lines.append("It was graded 0 points. Fix this and submit again.")
     for note in notes:
         lines.append(f"- Note: {note}.")
@@ -64,6 +66,44 @@ def note_text(outcome: str, reason: str, notes: list[str], mistakes: list[str]) 
         lines.append("\nThe tests found these mistakes:")
         lines.extend(f"- {m}" for m in dict.fromkeys(mistakes))
     return "\n".join(lines)
+
+
+NO_GRADE = "No grade was given for it (not even 0): fix this and submit again."
+RESUBMIT_TAG = "resubmit-note"
+
+
+def resubmit_text(reason: str, assignment: str, notebooks: Sequence[str], *,
+                  earlier: bool) -> str:
+    """What a learner whose latest submission could not be graded reads: why, that it got no
+    grade, and how to submit again (`earlier`: their earlier graded submission still counts)."""
+    names = ", ".join(f"`{nb}.ipynb`" for nb in notebooks)
+    kept = ("Your earlier submission, graded below, still counts until a new one is graded."
+            if earlier else "No grade was given for it (not even 0).")
+    what, name = (("its notebooks", "these names") if len(notebooks) > 1
+                  else ("the notebook", "this name"))
+    how = (f"To resubmit: submit {assignment} again with {what} {names}, under exactly {name} "
+           "(as you received it, renamed back if your computer added a number), saved from "
+           "Jupyter; it is graded in the next grading run.")
+    return (f"**Your latest submission of {assignment} could not be graded:** "
+            f"{_markdown_text(reason)}.\n\n{kept}\n\n{how}")
+
+
+def resubmit_cell(reason: str, assignment: str, notebooks: Sequence[str], *,
+                  earlier: bool) -> nbformat.NotebookNode:
+    """The note above as a Markdown cell (no nbgrader metadata: scores are unaffected)."""
+    cell: nbformat.NotebookNode = new_markdown_cell(
+        resubmit_text(reason, assignment, notebooks, earlier=earlier),
+        metadata={"tags": [RESUBMIT_TAG]})
+    return cell
+
+
+def note_page(cell: nbformat.NotebookNode) -> str:
+    """A feedback page holding only `cell`, for a learner with no graded notebook to show
+    (nbgrader's feedback needs a graded submission): nbconvert's HTML, like nbgrader's."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(new_notebook(cells=[cell]))
+    return str(body)
 
 
 def annotate(nb: nbformat.NotebookNode, outcome: str, reason: str, notes: list[str],

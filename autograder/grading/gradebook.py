@@ -9,6 +9,13 @@ steps with nbgrader's own converter and preprocessors, configured from the cours
 ``nbgrader_config.py``, split in two: `prepare` (before the job) and `record` (when its result
 arrives). Only the Execute step moves out, into the job. Everything else runs in this one process,
 so there is a single writer to sqlite and nbgrader starts once, not once per learner.
+
+Any nbgrader assignment: every notebook of it is prepared as its own job (nbgrader's files of the
+assignment beside it, as nbgrader leaves them in ``autograded/``), recorded per notebook as
+nbgrader records it (manually graded cells are left to the formgrader), and a notebook the
+learner did not hand in scores 0 as nbgrader scores it. A submission that cannot be graded writes
+no score: nbgrader's steps before execution already touch the learner's submission (its time,
+absent notebooks), so `snapshot` keeps what the gradebook held and `put_back` restores it.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,7 +46,13 @@ from nbgrader.utils import is_grade
 from autograder.execution import Limits, UnsupportedSetting, limits_from_course
 from autograder.grading.collect import Submission
 from autograder.grading.errors import CourseError
-from autograder.grading.feedback import hide_test_code, sanitize_for_readers
+from autograder.grading.feedback import (
+    RESUBMIT_TAG,
+    hide_test_code,
+    note_page,
+    resubmit_cell,
+    sanitize_for_readers,
+)
 from autograder.grading.outcome import outcome_of_run
 from autograder.grading.worker import GradingJob, JobResult
 from autograder.text import defused, printable, without_surrogates
@@ -67,12 +81,31 @@ def _shared_engine(url: str, **kwargs: Any) -> Any:
 
 @dataclass
 class Prepared:
-    """A submission ready to run: the job, plus what the parent learned while preparing it."""
+    """One notebook of a submission ready to run: the job, and what the parent learned while
+    preparing it."""
 
     job: GradingJob
     notes: list[str]  # learner-facing remarks (e.g. a restored test cell)
     review: str = ""  # "marked for review: ..." from the static scan, or ""
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NotGradable(Exception):
+    """A submitted notebook the grader will not take as it is (the message says why, to the
+    learner): e.g. another assignment's notebook under this assignment's name."""
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A learner's submission in the gradebook as it was before this run touched it, so that a
+    run that grades nothing for them (not gradable, the machinery failed) leaves it as it was:
+    nbgrader's own steps before execution already create the submission and set its time."""
+
+    student: str
+    existed: bool
+    timestamp: datetime | None = None
+    # notebook -> (late penalty, {grade: (auto score, needs manual grade)}, {comment: auto text})
+    notebooks: Mapping[str, tuple[float | None, Mapping[str, tuple[float | None, bool]],
+                                  Mapping[str, str | None]]] = field(default_factory=dict)
 
 
 def _drop_duplicate_ids(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
@@ -198,33 +231,40 @@ class ClassGradebook:
             raise CourseError(str(err)) from err
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
             try:
-                notebooks = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+                found = gb.find_assignment(assignment)
             except MissingEntry as err:
                 raise CourseError(f"no assignment {assignment!r} in the gradebook: run "
                                   f"`nbgrader generate_assignment {assignment}` first") from err
-            points = {cell.name: float(cell.max_score)
-                      for nb in gb.find_assignment(assignment).notebooks
-                      for cell in nb.grade_cells}
-        if len(notebooks) != 1:
-            raise CourseError(f"{assignment} has {len(notebooks)} notebooks; the class command "
-                              "grades one notebook per assignment (use `nbgrader autograde`)")
-        self.notebook_id = notebooks[0]
-        self.grade_ids_unordered = set(points)
-        order = self._order()
-        self.max_points = {gid: points[gid] for gid in sorted(points, key=order.index)}
+            #: The assignment's notebooks, in the order nbgrader grades them (sorted by name).
+            self.notebook_ids: tuple[str, ...] = tuple(sorted(nb.name for nb in found.notebooks))
+            points = {(nb.name, cell.name): float(cell.max_score)
+                      for nb in found.notebooks for cell in nb.grade_cells}
+            self.cell_ids = {nb.name: {cell.name for cell in nb.source_cells}
+                             for nb in found.notebooks}
+        if not self.notebook_ids:
+            raise CourseError(f"{assignment} has no notebooks in the gradebook: run "
+                              f"`nbgrader generate_assignment {assignment}` first")
+        ordered = [(nb, gid) for nb in self.notebook_ids for gid in self._order(nb)
+                   if (nb, gid) in points]
+        ordered += sorted(set(points) - set(ordered))
+        names = [gid for _, gid in ordered]
+        #: (notebook, grade id) -> the CSV column: the grade id, or "notebook/grade id" when
+        #: two notebooks of the assignment use the same one.
+        self.columns = {(nb, gid): gid if names.count(gid) == 1 else f"{nb}/{gid}"
+                        for nb, gid in ordered}
+        self.max_points = {self.columns[key]: points[key] for key in ordered}
         self.version = self._source_version()
 
-    def _order(self) -> list[str]:
+    def _order(self, notebook: str) -> list[str]:
         """Grade ids in the order of the source notebook (the CSV's column order)."""
-        path = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
-                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+        path = self.source_notebook_path(notebook)
         ids = []
         if path.exists():
             for cell in nbformat.read(path, as_version=4).cells:
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id")
                 if gid:
                     ids.append(gid)
-        return ids + sorted(self.grade_ids_unordered - set(ids))
+        return ids
 
     def _exporter(self, preprocessors: list[Any]) -> NotebookExporter:
         exporter = self.conv.exporter_class(parent=self.conv, config=self.conv.config)
@@ -242,8 +282,7 @@ class ClassGradebook:
     def _source_version(self) -> str:
         """Hash of the assignment's source folder and the grader: a change regrades everyone."""
         digest = hashlib.sha256(GRADER_VERSION.encode())
-        source = Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
-                                                 self.assignment))
+        source = self._folder(self.coursedir.source_directory)
         for path in sorted(source.rglob("*")):
             if path.is_file() and ".ipynb_checkpoints" not in path.parts:
                 digest.update(str(path.relative_to(source)).encode())
@@ -252,40 +291,84 @@ class ClassGradebook:
         return digest.hexdigest()
 
     # ---- paths -------------------------------------------------------------------------
-    def source_notebook_path(self) -> Path:
-        return Path(self.coursedir.format_path(self.coursedir.source_directory, ".",
-                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+    def _folder(self, kind: str, student: str = ".") -> Path:
+        return Path(self.coursedir.format_path(kind, student, self.assignment))
 
-    def release_notebook_path(self) -> Path:
-        return Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
-                                               self.assignment)) / f"{self.notebook_id}.ipynb"
+    def source_notebook_path(self, notebook: str) -> Path:
+        return self._folder(self.coursedir.source_directory) / f"{notebook}.ipynb"
 
-    def submitted_path(self, student: str) -> str:
-        return os.path.join(self.coursedir.format_path(
-            self.coursedir.submitted_directory, student, self.assignment),
-            f"{self.notebook_id}.ipynb")
+    def release_notebook_path(self, notebook: str) -> Path:
+        return self._folder(self.coursedir.release_directory) / f"{notebook}.ipynb"
+
+    def submitted_path(self, student: str, notebook: str) -> str:
+        return str(self._folder(self.coursedir.submitted_directory, student)
+                   / f"{notebook}.ipynb")
 
     def dest(self, student: str) -> str:
-        return str(self.coursedir.format_path(self.coursedir.autograded_directory, student,
-                                              self.assignment))
+        return str(self._folder(self.coursedir.autograded_directory, student))
 
-    def autograded_path(self, student: str) -> Path:
-        return Path(self.dest(student)) / f"{self.notebook_id}.ipynb"
+    def autograded_path(self, student: str, notebook: str) -> Path:
+        return Path(self.dest(student)) / f"{notebook}.ipynb"
+
+    def feedback_folder(self, student: str) -> Path:
+        return self._folder(self.coursedir.feedback_directory, student)
+
+    def is_autograded(self, sub: Submission) -> bool:
+        """Whether every notebook of `sub` has its autograded notebook (else: grade again)."""
+        return all(self.autograded_path(sub.student, nb).exists() for nb in sub.notebooks)
 
     def key(self, sub: Submission) -> str:
-        """Resume key: this submission's bytes under this version of the assignment."""
+        """Resume key: this submission's bytes and time under this version of the assignment."""
         return hashlib.sha256(f"{self.version}:{sub.sha256}:{sub.problem}".encode()).hexdigest()
 
-    def _resources(self, student: str) -> dict[str, Any]:
+    def _resources(self, student: str, notebook: str) -> dict[str, Any]:
         resources: dict[str, Any] = self.conv.init_single_notebook_resources(
-            self.submitted_path(student))
-        resources["metadata"] = {"path": self.dest(student), "name": self.notebook_id}
+            self.submitted_path(student, notebook))
+        resources["metadata"] = {"path": self.dest(student), "name": notebook}
         resources["output_extension"] = ".ipynb"  # what the exporter sets, for notebooks we write
         return resources
 
+    # ---- the learner's grades before this run ------------------------------------------------
+    def snapshot(self, student: str) -> Earlier:
+        """What the gradebook holds for `student` now (see `Earlier`)."""
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            try:
+                sub = gb.find_submission(self.assignment, student)
+            except MissingEntry:
+                return Earlier(student, False)
+            notebooks = {nb.name: (nb.late_submission_penalty,
+                                   {g.name: (g.auto_score, bool(g.needs_manual_grade))
+                                    for g in nb.grades},
+                                   {c.name: c.auto_comment for c in nb.comments})
+                         for nb in sub.notebooks}
+            return Earlier(student, True, sub.timestamp, notebooks)
+
+    def put_back(self, earlier: Earlier) -> None:
+        """Make the learner's submission in the gradebook what `earlier` says it was."""
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            try:
+                sub = gb.find_submission(self.assignment, earlier.student)
+            except MissingEntry:
+                return
+            if not earlier.existed:
+                gb.remove_submission(self.assignment, earlier.student)
+                return
+            sub.timestamp = earlier.timestamp
+            for nb in sub.notebooks:
+                penalty, grades, comments = earlier.notebooks.get(nb.name, (None, {}, {}))
+                nb.late_submission_penalty = penalty
+                for grade in nb.grades:
+                    grade.auto_score, grade.needs_manual_grade = grades.get(
+                        grade.name, (None, False))
+                for comment in nb.comments:
+                    comment.auto_comment = comments.get(comment.name)
+            gb.db.commit()
+
     # ---- prepare -----------------------------------------------------------------------
-    def prepare(self, sub: Submission) -> Prepared:
-        """nbgrader's steps before execution; raises on a notebook nbgrader refuses."""
+    def prepare(self, sub: Submission) -> list[Prepared]:
+        """nbgrader's steps before execution, for every notebook of `sub`; raises
+        `NotGradable` for a notebook that is not this assignment's, and whatever nbgrader
+        raises for one it refuses."""
         student = sub.student
         dest = self.dest(student)
         backup = self._backup(student)
@@ -293,11 +376,34 @@ class ClassGradebook:
             shutil.rmtree(backup, ignore_errors=True)
             os.rename(dest, backup)
         self.coursedir.student_id = student
-        path = self.submitted_path(student)
-        self.conv.notebooks = [path]
+        self.conv.notebooks = [self.submitted_path(student, nb) for nb in sub.notebooks]
+        # copies the submission's files and then the source's (not notebooks), sets the
+        # submission's time, scores 0 the notebooks not submitted
         self.conv.init_assignment(self.assignment, student)
-        resources = self._resources(student)
-        raw = nbformat.from_dict(without_surrogates(nbformat.read(path, as_version=4)))
+        # Unlike nbgrader, the half-done (unexecuted) notebooks are not written to autograded/:
+        # if this run stops before the result is recorded, their absence makes the next run
+        # regrade. The files beside them go to each notebook's run, as nbgrader leaves them.
+        notebooks = {f"{nb}.ipynb" for nb in self.notebook_ids}
+        extra = {}
+        for root, _, files in os.walk(dest):
+            for name in files:
+                full = os.path.join(root, name)
+                rel = os.path.relpath(full, dest)
+                if rel not in notebooks and not os.path.islink(full):
+                    extra[rel] = Path(full).read_bytes()
+        return [self._prepare_notebook(sub, nb, extra) for nb in sub.notebooks]
+
+    def _prepare_notebook(self, sub: Submission, notebook: str,
+                          extra: dict[str, bytes]) -> Prepared:
+        student = sub.student
+        resources = self._resources(student, notebook)
+        raw = nbformat.from_dict(without_surrogates(nbformat.read(
+            self.submitted_path(student, notebook), as_version=4)))
+        ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in raw.cells} - {None}
+        if ids and not ids & self.cell_ids.get(notebook, set()):
+            raise NotGradable(f"{notebook}.ipynb is not {self.assignment}'s notebook: none of its "
+                              f"graded cells belongs to {self.assignment} (another assignment's "
+                              "notebook?)")
         submitted, copied = _drop_duplicate_ids(_without_markers(raw))
         text, resources = self.sanitizer.from_notebook_node(submitted, resources)
         nb = nbformat.reads(text, as_version=4)
@@ -308,16 +414,7 @@ class ClassGradebook:
         for grade_id in _restored_cells(nb, str(notice)):
             notes.append(f"the test cell `{grade_id}` was deleted from your notebook; it was "
                          "restored from the assignment and run")
-        # Unlike nbgrader, the half-done (unexecuted) notebook is not written to autograded/: if
-        # this run stops before the result is recorded, its absence makes the next run regrade.
-        extra = {}
-        for root, _, files in os.walk(dest):
-            for name in files:
-                full = os.path.join(root, name)
-                rel = os.path.relpath(full, dest)
-                if rel != f"{self.notebook_id}.ipynb" and not os.path.islink(full):
-                    extra[rel] = Path(full).read_bytes()
-        job = GradingJob(student, self.assignment, self.notebook_id, text, self.key(sub), extra,
+        job = GradingJob(student, self.assignment, notebook, text, self.key(sub), dict(extra),
                          self.limits, hidden=(str(self.course),))
         return Prepared(job, notes)
 
@@ -325,13 +422,13 @@ class ClassGradebook:
     def record(self, result: JobResult, prepared: Prepared, annotate: Annotate,
                review: str = "", flagged_cell: int | None = None,
                ) -> tuple[list[str], float | None]:
-        """Save an executed notebook's grades as nbgrader does. Returns the named mistakes and,
+        """Save one executed notebook's grades as nbgrader does. Returns the named mistakes and,
         when `flagged_cell` is given, the points earned in graded cells from there on."""
-        student = result.student
+        student, notebook = result.student, result.notebook_id
         notes = [review, *prepared.notes] if review else prepared.notes
         nb = nbformat.from_dict(without_surrogates(
             nbformat.reads(result.notebook or prepared.job.notebook, as_version=4)))
-        resources = self._resources(student)
+        resources = self._resources(student, notebook)
         finished = result.outcome in ("completed", "timeout")
         hide_test_code(nb)
         sanitize_for_readers(nb)
@@ -341,10 +438,9 @@ class ClassGradebook:
         if finished:
             text, resources = self.saver.from_notebook_node(nb, resources)
         else:  # a run that did not finish: its partial outputs are not scored
-            self.zero(student)
+            self.zero(student, notebook)
             text = nbformat.writes(nb)
-        self._write(student, text, resources)
-        self.forget_backup(student)
+        self._write(student, notebook, text, resources)
         return mistakes, flagged
 
     def _backup(self, student: str) -> Path:
@@ -352,8 +448,8 @@ class ClassGradebook:
         return dest.with_name(f".{dest.name}.before-this-run")
 
     def restore(self, student: str) -> None:
-        """Put back what this run's `prepare` moved aside: the grading machinery failed, so the
-        learner's earlier graded notebook (and feedback source) stays as it was."""
+        """Put back what this run's `prepare` moved aside: nothing was graded, so the learner's
+        earlier graded notebooks (and feedback source) stay as they were."""
         dest, backup = Path(self.dest(student)), self._backup(student)
         shutil.rmtree(dest, ignore_errors=True)
         if backup.exists():
@@ -362,35 +458,40 @@ class ClassGradebook:
     def forget_backup(self, student: str) -> None:
         shutil.rmtree(self._backup(student), ignore_errors=True)
 
-    def record_problem(self, sub: Submission, annotate: Annotate) -> None:
-        """A submission that cannot run: every grade 0; the released notebook carries the reason."""
-        self.zero(sub.student)
-        dest = Path(self.dest(sub.student))
-        if dest.exists():
-            shutil.rmtree(dest)
-        release = Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
-                                                  self.assignment)) / f"{self.notebook_id}.ipynb"
-        if release.exists():
-            nb = nbformat.read(release, as_version=4)
-            annotate(nb, "not-gradable", sub.problem or "", [], [])
-            self.coursedir.student_id = sub.student
-            self._write(sub.student, nbformat.writes(nb), self._resources(sub.student))
+    def record_problem(self, sub: Submission) -> None:
+        """A submission that cannot be graded: no score is written (an earlier one stays); the
+        learner is known to the gradebook, and their earlier graded notebooks (if any) carry a
+        note with the reason and how to resubmit (their feedback shows it)."""
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+            gb.update_or_create_student(sub.student)
+        for notebook in self.notebook_ids:
+            path = self.autograded_path(sub.student, notebook)
+            if not path.exists() or path.is_symlink():
+                continue
+            nb = nbformat.read(path, as_version=4)
+            nb.cells = [c for c in nb.cells if RESUBMIT_TAG not in c.metadata.get("tags", [])]
+            nb.cells.insert(0, resubmit_cell(sub.problem or "", self.assignment,
+                                             self.notebook_ids, earlier=True))
+            mode = path.stat().st_mode
+            path.chmod(0o644)
+            nbformat.write(nb, path)
+            path.chmod(mode & 0o777)
 
-    def _write(self, student: str, text: str, resources: dict[str, Any]) -> None:
+    def _write(self, student: str, notebook: str, text: str, resources: dict[str, Any]) -> None:
         dest = Path(self.dest(student))
-        target = dest / f"{self.notebook_id}.ipynb"
+        target = dest / f"{notebook}.ipynb"
         if target.exists():
             target.chmod(0o644)
             target.unlink()
         self.conv.write_single_notebook(text, resources)
         self.conv.set_permissions(self.assignment, student)
 
-    def zero(self, student: str) -> None:
-        """Score 0 on every grade, as nbgrader does for a missing notebook."""
+    def zero(self, student: str, notebook: str) -> None:
+        """Score 0 on every grade of one notebook, as nbgrader does for a missing notebook."""
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
             gb.update_or_create_student(student)
             gb.update_or_create_submission(self.assignment, student)
-            submission = gb.find_submission_notebook(self.notebook_id, self.assignment, student)
+            submission = gb.find_submission_notebook(notebook, self.assignment, student)
             for grade in submission.grades:
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
@@ -399,7 +500,9 @@ class ClassGradebook:
 
     # ---- read back ---------------------------------------------------------------------
     def scores(self) -> dict[str, dict[str, Any]]:
-        """{student: {"score", "max_score", "questions": {grade_id: score}}} from the gradebook."""
+        """{student: {"score", "late_penalty", "max_score", "questions": {column: score},
+        "needs_manual_grade"}} from the gradebook; "score" is what ``nbgrader export`` writes:
+        the raw score minus nbgrader's late penalty, never below 0."""
         out: dict[str, dict[str, Any]] = {}
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
             try:
@@ -410,24 +513,34 @@ class ClassGradebook:
                 questions: dict[str, float | None] = {}
                 for nb in sub.notebooks:
                     for grade in nb.grades:
-                        questions[grade.name] = grade.score
-                out[sub.student.id] = {"score": sub.score, "max_score": sub.max_score,
+                        column = self.columns.get((nb.name, grade.name), grade.name)
+                        questions[column] = grade.score
+                penalty = float(sub.late_submission_penalty or 0.0)
+                out[sub.student.id] = {"score": max(0.0, float(sub.score) - penalty),
+                                       "late_penalty": penalty, "max_score": sub.max_score,
                                        "questions": questions,
                                        "needs_manual_grade": sub.needs_manual_grade}
         return out
 
     # ---- feedback ------------------------------------------------------------------
-    def generate_feedback(self, students: Iterable[str]) -> list[str]:
+    def generate_feedback(self, students: Iterable[str],
+                          problems: Mapping[str, str] | None = None) -> list[str]:
         """nbgrader's own HTML feedback for `students`, in this process (no per-learner start-up);
-        returns the students whose feedback failed (nbgrader's log says why)."""
+        a learner in `problems` (not gradable: student -> reason) with no graded notebook at all
+        gets a page with the reason and how to resubmit. Returns the students whose feedback
+        failed (nbgrader's log says why)."""
         from nbgrader.converters import GenerateFeedback, NbGraderException
 
+        problems = problems or {}
         conv = GenerateFeedback(coursedir=self.coursedir, parent=self.app)
         conv.force = True
         failed = []
         try:
             for student in students:
-                if not self.autograded_path(student).exists():
+                if not any(self.autograded_path(student, nb).exists()
+                           for nb in self.notebook_ids):
+                    if student in problems:
+                        self._note_feedback(student, problems[student])
                     continue
                 self.coursedir.student_id = student
                 try:
@@ -438,6 +551,52 @@ class ClassGradebook:
         finally:
             self.coursedir.student_id = "*"
         return failed
+
+    def _note_feedback(self, student: str, reason: str) -> None:
+        folder = self.feedback_folder(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        page = note_page(resubmit_cell(reason, self.assignment, self.notebook_ids,
+                                       earlier=False))
+        (folder / f"{self.notebook_ids[0]}.html").write_text(page, encoding="utf-8")
+        submitted = self._folder(self.coursedir.submitted_directory, student)
+        for name in ("timestamp.txt", "submission_secret.txt"):  # as generate_feedback copies
+            if (submitted / name).is_file() and not (submitted / name).is_symlink():
+                shutil.copyfile(submitted / name, folder / name)  # (release_feedback reads them)
+
+    def release_feedback(self, students: Iterable[str],
+                         ) -> tuple[list[str], list[str], list[str]]:
+        """nbgrader's ``release_feedback`` for those of `students` whose submission came through
+        nbgrader's exchange (``nbgrader submit`` wrote a ``submission_secret.txt``, by which
+        the learner's Assignment List finds the feedback); returns (released, failed, without
+        feedback to release). LMS submissions have no such secret: their feedback goes back
+        through the LMS."""
+        from nbgrader.auth import Authenticator
+        from nbgrader.exchange import ExchangeFactory
+
+        factory = ExchangeFactory(parent=self.app)
+        authenticator = Authenticator(parent=self.app)
+        released, failed, missing = [], [], []
+        try:
+            for student in students:
+                secret = self._folder(self.coursedir.submitted_directory, student) / \
+                    "submission_secret.txt"
+                if not secret.is_file():
+                    continue
+                if not list(self.feedback_folder(student).glob("*.html")):
+                    missing.append(student)
+                    continue
+                self.coursedir.student_id = student
+                try:
+                    factory.ReleaseFeedback(coursedir=self.coursedir,
+                                            authenticator=authenticator, parent=self.app).start()
+                except Exception:  # one learner's release never stops the others'
+                    self.app.log.exception("releasing the feedback of %s failed", student)
+                    failed.append(student)
+                else:
+                    released.append(student)
+        finally:
+            self.coursedir.student_id = "*"
+        return released, failed, missing
 
 
 def earned_after(nb: nbformat.NotebookNode, cell_number: int) -> float:

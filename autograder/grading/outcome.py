@@ -4,7 +4,10 @@ One place for the rule, read by the state, the exports, the summary and the comm
 and printed into the README (`markdown_table`, checked by a test). "Whose" says who caused it: an
 outcome the learner's code caused is a grade, with its reason; one the grading machinery caused
 (a worker, the sandbox, the environment) is never a grade: nothing is written, an earlier grade
-stays, the submission stays to do, and the command exits non-zero.
+stays, the submission stays to do, and the command exits non-zero. A submission the grader cannot
+take as it is (a wrong file name, an unreadable notebook, another assignment's notebook, a refused
+upload) is the learner's to fix, but it is not a grade either: no score is written (an earlier one
+stays), every export leaves the score empty, and the learner's feedback says how to resubmit.
 """
 
 from __future__ import annotations
@@ -32,22 +35,25 @@ class Rule:
     exit_code: int  # the command's exit code when some submission ends so (the highest wins)
 
 
+_SCORE = "the score, late penalty subtracted"
+_ZERO = "0 on every question of that notebook"
 _RULES: dict[Outcome, Rule] = {
-    "graded": Rule("graded", "learner", "each test cell's score", "the score", "the score",
-                   False, 0),
+    "graded": Rule("graded", "learner", "each test cell's score", _SCORE, _SCORE, False, 0),
     "timeout": Rule("graded (cell timed out)", "learner",
                     "each test cell's score; the timed-out cell and any cell not run score 0",
-                    "the score", "the score", False, 0),
-    "kernel-died": Rule("kernel died", "learner", "0 on every question", "0", "0", False, 0),
-    "memory": Rule("out of memory", "learner", "0 on every question", "0", "0", False, 0),
-    "output-limit": Rule("too much output", "learner", "0 on every question", "0", "0", False, 0),
-    "not-gradable": Rule("not gradable", "learner", "0 on every question", "0", "0", False, 0),
+                    _SCORE, _SCORE, False, 0),
+    "kernel-died": Rule("kernel died", "learner", _ZERO, _SCORE, _SCORE, False, 0),
+    "memory": Rule("out of memory", "learner", _ZERO, _SCORE, _SCORE, False, 0),
+    "output-limit": Rule("too much output", "learner", _ZERO, _SCORE, _SCORE, False, 0),
+    "not-gradable": Rule("not gradable", "learner",
+                         "nothing (the learner is recorded; their feedback says how to resubmit)",
+                         "empty (not 0)", "empty (not 0)", True, 0),
     "machinery-failure": Rule("not run", "machinery",
                               "nothing (run once more; then left to do for the next run)",
                               "unchanged (NOT GRADED in the summary)", "unchanged", True, 1),
 }
 REVIEW = Rule("review", "learner", "each test cell's score",
-              "the score (check it by hand)", "the score", False, 0)
+              f"{_SCORE} (check it by hand)", _SCORE, False, 0)
 
 
 def rule(outcome: Outcome) -> Rule:

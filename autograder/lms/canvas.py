@@ -384,14 +384,17 @@ def _file_name(display_name: str) -> str:
     return re.sub(r"^\.+", "_", cleaned) or "_"
 
 
-def fetch_submissions(target: CanvasTarget, dest: Path) -> list[FetchedSubmission]:
+def fetch_submissions(target: CanvasTarget, dest: Path, *,
+                      download: bool = True) -> list[FetchedSubmission]:
     """Download every submitted file of the assignment into `dest`, named as Canvas names them
     (``<name>[_LATE]_<user id>_<file id>_<file name>``), and return each learner's time.
 
     A file larger than `MAX_DOWNLOAD_BYTES`, or one whose name cannot be a file name, is skipped
-    with a problem. Learners who submitted nothing are not returned.
+    with a problem. Learners who submitted nothing are not returned. With ``download=False``
+    nothing is downloaded or written: the files are those that would be (a dry run).
     """
-    dest.mkdir(parents=True, exist_ok=True)
+    if download:
+        dest.mkdir(parents=True, exist_ok=True)
     fetched = []
     for sub in target.assignment().get_submissions(include=["user"]):
         if not getattr(sub, "submitted_at", None):
@@ -405,7 +408,8 @@ def fetch_submissions(target: CanvasTarget, dest: Path) -> list[FetchedSubmissio
             if len(file_name.encode()) > 255:
                 problems.append(f"{printable(attachment.display_name)}: the name is too long")
                 continue
-            problem = _download(target, str(attachment.url), dest / file_name)
+            problem = (_download(target, str(attachment.url), dest / file_name) if download
+                       else None)
             if problem:
                 problems.append(f"{printable(attachment.display_name)}: {problem}")
             else:

@@ -1,12 +1,14 @@
-"""``python -m autograder export`` and ``python -m autograder upload``: the LMS round trip's
-command lines.
+"""``python -m autograder fetch|export|upload``: the LMS round trip's command lines.
 
-``export <assignment> --format canvas|moodle|csv`` writes the file the LMS's gradebook import
-takes as it is; ``upload <assignment>`` sends each learner's grade and feedback to Canvas (a dry
-run unless ``--apply``). Both read the class's final scores as ``nbgrader export`` computes them
-(`autograder.lms.grades`) with each learner's grading outcome (``.grading/<assignment>.jsonl``).
-Exit codes: 0 done; 1 done in part (learners left out of the file, or an upload that stopped:
-run it again); 2 nothing done (the command cannot run as asked).
+``fetch <assignment>`` downloads the submissions of a Canvas assignment into a folder, named as
+Canvas's own download names them, with each learner's submission time (a dry run unless
+``--apply``), for ``grade --submissions``; ``export <assignment> --format canvas|moodle|csv``
+writes the file the LMS's gradebook import takes as it is; ``upload <assignment>`` sends each
+learner's grade and feedback to Canvas (a dry run unless ``--apply``). Export and upload read
+the class's final scores as ``nbgrader export`` computes them (`autograder.lms.grades`) with each
+learner's grading outcome (``.grading/<assignment>.jsonl``). Exit codes: 0 done; 1 done in part
+(learners left out of the file, files not fetched, or an upload or fetch that stopped: run it
+again); 2 nothing done (the command cannot run as asked).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from autograder.lms.grades import NO_SCORE, ClassScores, final_rows, read_gradeb
 from autograder.lms.naming import Roster, RosterError
 from autograder.text import printable
 
-__all__ = ["export_main", "export_parser", "upload_main", "upload_parser"]
+__all__ = ["export_main", "export_parser", "fetch_main", "fetch_parser", "upload_main",
+           "upload_parser"]
 
 TOKEN_VARIABLE = "CANVAS_API_TOKEN"
 
@@ -65,13 +68,96 @@ def upload_parser() -> argparse.ArgumentParser:
                     f"attached) to Canvas. A dry run unless --apply. The API token is read from "
                     f"${TOKEN_VARIABLE}.")
     _common(p)
-    p.add_argument("--canvas-url", required=True, help="e.g. https://school.instructure.com")
-    p.add_argument("--canvas-course-id", type=int, required=True)
-    p.add_argument("--canvas-assignment-id", type=int, required=True)
-    p.add_argument("--apply", action="store_true", help="send (default: show what would change)")
+    _canvas(p)
     p.add_argument("--state", type=Path, default=None,
                    help="what was sent, for reruns (default: .grading/<assignment>.canvas.json)")
     return p
+
+
+def _canvas(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--canvas-url", required=True, help="e.g. https://school.instructure.com")
+    p.add_argument("--canvas-course-id", type=int, required=True)
+    p.add_argument("--canvas-assignment-id", type=int, required=True)
+    p.add_argument("--apply", action="store_true", help="do it (default: show what would be done)")
+
+
+def fetch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m autograder fetch",
+        description="Download a Canvas assignment's submissions into a folder, named as "
+                    "Canvas's Download Submissions names them, with each learner's submission "
+                    "time (nbgrader's late handling needs it; file names only say LATE); then "
+                    "grade them with `grade <assignment> --submissions FOLDER`. A dry run unless "
+                    f"--apply. The API token is read from ${TOKEN_VARIABLE}.")
+    p.add_argument("assignment", help="assignment id, e.g. ps1")
+    p.add_argument("--course", type=Path, default=Path.cwd(),
+                   help="course root (default: current folder)")
+    _canvas(p)
+    p.add_argument("--into", type=Path, default=None,
+                   help="the download folder (default: downloaded/<assignment>/ in the course); "
+                        "a fetch replaces what an earlier fetch put there")
+    return p
+
+
+def _token() -> str:
+    token = os.environ.get(TOKEN_VARIABLE, "")
+    if not token:
+        print(f"error: set ${TOKEN_VARIABLE} to a Canvas API token (Canvas: Account > Settings "
+              "> New access token); it is never taken from the command line", file=sys.stderr)
+    return token
+
+
+def fetch_main(argv: list[str] | None = None) -> int:
+    import shutil
+
+    import requests
+    from canvasapi.exceptions import CanvasException  # type: ignore[import-untyped]
+
+    from autograder.lms.canvas import CanvasTarget, fetch_submissions
+    from autograder.lms.naming import LearnerKey
+    from autograder.lms.times import TIMES_FILE, write_times
+
+    args = fetch_parser().parse_args(argv)
+    token = _token()
+    if not token:
+        return 2
+    into = (args.into or args.course / "downloaded" / args.assignment).resolve()
+    if into.exists() and any(into.iterdir()) and not (into / TIMES_FILE).exists():
+        print(f"error: {into} holds files that no fetch put there: give an empty or new folder "
+              "with --into", file=sys.stderr)
+        return 2
+    staging = into.with_name(f".{into.name}.incoming")
+    try:
+        target = CanvasTarget(args.canvas_url, token, args.canvas_course_id,
+                              args.canvas_assignment_id)
+        shutil.rmtree(staging, ignore_errors=True)
+        fetched = fetch_submissions(target, staging, download=args.apply)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (CanvasException, requests.RequestException, OSError) as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"error: the submissions could not be fetched from Canvas ({err}); nothing was "
+              f"changed in {into}: run the same command again", file=sys.stderr)
+        return 1
+    verb = "Fetched" if args.apply else "Would fetch (dry run: nothing written; --apply fetches)"
+    files = sum(len(f.files) for f in fetched)
+    print(f"{verb}: {files} files of {len(fetched)} learners into {into}")
+    for f in fetched:
+        when = f.submitted_at.isoformat() if f.submitted_at else "no time"
+        late = ", LATE" if f.late else ""
+        print(f"  Canvas user {f.user_id}: submitted {when}{late}: {', '.join(f.files) or '-'}")
+        for problem in f.problems:
+            print(f"    not fetched: {problem}")
+    if args.apply:
+        write_times(staging, {LearnerKey("canvas", str(f.user_id)): f.submitted_at
+                              for f in fetched if f.submitted_at is not None})
+        shutil.rmtree(into, ignore_errors=True)
+        into.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(into)
+        print(f"Submission times in {into / TIMES_FILE}; grade with: python -m autograder grade "
+              f"{args.assignment} --submissions {into}")
+    return 1 if any(f.problems for f in fetched) else 0
 
 
 def _load(args: argparse.Namespace) -> tuple[ClassScores, Mapping[str, GradeRecord],
@@ -111,9 +197,11 @@ def export_main(argv: list[str] | None = None) -> int:
             sub = scores.submissions.get(r.student_id)
             given[r.student_id] = {
                 "score": r.score, "max_score": r.max_score,
+                "late_penalty": sub.penalty if sub else 0.0,
                 "questions": dict(sub.questions) if sub else {},
                 "needs_manual_grade": bool(sub and sub.needs_manual_grade)}
-        table = plain.rows(args.assignment, list(scores.grade_ids), given, records)
+        table = plain.rows(args.assignment, list(scores.grade_ids), given, records,
+                           max_score=scores.max_score)
         plain.write_csv(out, table, list(scores.grade_ids))
         written = len(table)
     else:
@@ -152,10 +240,8 @@ def upload_main(argv: list[str] | None = None) -> int:
     from autograder.lms.canvas import CanvasTarget, LearnerUpload, UploadError, upload
 
     args = upload_parser().parse_args(argv)
-    token = os.environ.get(TOKEN_VARIABLE, "")
+    token = _token()
     if not token:
-        print(f"error: set ${TOKEN_VARIABLE} to a Canvas API token (Canvas: Account > Settings "
-              "> New access token); it is never taken from the command line", file=sys.stderr)
         return 2
     try:
         target = CanvasTarget(args.canvas_url, token, args.canvas_course_id,

@@ -126,17 +126,26 @@ def read_gradebook(course: Path, assignment: str) -> ClassScores:
             found = gb.find_assignment(assignment)
         except MissingEntry as err:
             raise CourseError(f"no assignment {assignment!r} in the gradebook") from err
-        grade_ids = tuple(cell.name for nb in found.notebooks for cell in nb.grade_cells)
+        cells = [(nb.name, cell.name) for nb in sorted(found.notebooks, key=lambda n: n.name)
+                 for cell in nb.grade_cells]
+        names = [gid for _, gid in cells]
+        # the grade command's columns: a grade id, or "notebook/grade id" when two notebooks
+        # of the assignment use the same one
+        column = {(nb, gid): gid if names.count(gid) == 1 else f"{nb}/{gid}" for nb, gid in cells}
+        grade_ids = tuple(column[c] for c in cells)
         submissions = {}
         for sub in found.submissions:
-            questions = {grade.name: (None if grade.score is None else float(grade.score))
+            questions = {column.get((nb.name, grade.name), grade.name):
+                         (None if grade.score is None else float(grade.score))
                          for nb in sub.notebooks for grade in nb.grades}
             submissions[sub.student.id] = SubmissionScore(
                 student_id=sub.student.id, raw=float(sub.score),
                 penalty=float(sub.late_submission_penalty or 0.0),
                 max_score=float(sub.max_score), timestamp=sub.timestamp, questions=questions,
                 needs_manual_grade=bool(sub.needs_manual_grade))
+        # every learner the gradebook knows: one whose latest submission was not gradable has
+        # no submission there, and still has feedback (why, and how to resubmit)
         feedback = {student: Path(coursedir.format_path(coursedir.feedback_directory, student,
                                                         assignment))
-                    for student in submissions}
+                    for student in [s.id for s in gb.students]}
         return ClassScores(assignment, float(found.max_score), grade_ids, submissions, feedback)

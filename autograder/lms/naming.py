@@ -42,14 +42,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from autograder.grading.collect import STUDENT_ID
 from autograder.text import printable
 
-__all__ = ["LMS", "DownloadName", "DownloadPlan", "Learner", "LearnerFiles", "LearnerKey",
-           "Listing", "NameRefused", "PlannedFile", "Refusal", "Roster", "RosterError",
-           "derived_student_id", "learner_of", "list_download", "parse_name", "plan_download"]
+__all__ = ["LMS", "STUDENT_ID", "DownloadName", "DownloadPlan", "Learner", "LearnerFiles",
+           "LearnerKey", "Listing", "NameRefused", "PlannedFile", "Refusal", "Roster",
+           "RosterError", "derived_student_id", "learner_of", "list_download", "parse_name",
+           "plan_download"]
 
 LMS = Literal["canvas", "moodle", "plain"]
+
+#: What an nbgrader student id may be here: a course folder's name on any system.
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.@+-]{0,99}$")
 
 _CANVAS = re.compile(
     r"(?P<name>\w*?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<file>\d+)_(?P<original>[^/]+)")

@@ -100,6 +100,24 @@ class Course:
             )
         return course
 
+    @classmethod
+    def from_source(cls, root: Path, folder: Path, config: str = "") -> Course:
+        """A course of one assignment of any nbgrader course: ``folder`` (its name is the
+        assignment's) is copied to ``source/``, the repository's ``nbgrader_config.py`` with
+        `config` appended, and ``nbgrader generate_assignment`` writes ``release/``."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        if any(root.iterdir()):
+            raise ValueError(f"{root} is not empty: a course needs a fresh folder")
+        shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+        if config:
+            with open(root / "nbgrader_config.py", "a") as fh:
+                fh.write("\n" + config + "\n")
+        shutil.copytree(folder, root / "source" / folder.name, ignore=_IGNORE)
+        course = cls(root)
+        course.nbgrader("generate_assignment", folder.name, "--force")
+        return course
+
     @property
     def db_url(self) -> str:
         return f"sqlite:///{self.root / 'gradebook.db'}"

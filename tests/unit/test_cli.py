@@ -26,3 +26,30 @@ def test_bad_worker_counts_are_refused(capsys: pytest.CaptureFixture[str]) -> No
 def test_an_unknown_command_prints_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert autograder_main(["regrade"]) == 2
     assert "grade <assignment>" in capsys.readouterr().err
+
+
+def test_a_roster_without_a_download_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ps1", "--roster", "roster.csv"]) == 2
+    assert "give the download with --submissions" in capsys.readouterr().err
+
+
+def test_student_regrades_just_those_learners_as_if_forced() -> None:
+    from autograder.grading.collect import Submission
+    from autograder.grading.errors import CourseError
+    from autograder.grading.pipeline import select
+
+    subs = [Submission(s, "ps1", Path(s)) for s in ("ana", "ben", "cal")]
+    changed = {"ben"}
+
+    def unchanged(sub: Submission) -> bool:
+        return sub.student not in changed
+
+    def names(todo: list[Submission]) -> list[str]:
+        return [sub.student for sub in todo]
+
+    assert names(select(subs, unchanged)[0]) == ["ben"]
+    assert names(select(subs, unchanged, force=True)[0]) == ["ana", "ben", "cal"]
+    todo, skipped = select(subs, unchanged, students=["cal", "ana"])
+    assert (names(todo), skipped) == (["ana", "cal"], ["ben"])  # unchanged, yet regraded
+    with pytest.raises(CourseError, match="no submission of ps1 for --student dee"):
+        select(subs, unchanged, students=["ana", "dee"])

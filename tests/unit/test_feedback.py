@@ -7,7 +7,13 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from autograder.grading.feedback import annotate, hide_test_code, note_text
+from autograder.grading.feedback import (
+    annotate,
+    hide_test_code,
+    note_text,
+    resubmit_cell,
+    resubmit_text,
+)
 
 # A traceback as IPython 9 writes it: a hidden test (cell In[2]) calls the learner's code (In[1]).
 RED, GREEN, CYAN, OFF = "\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[39m"
@@ -72,9 +78,27 @@ def test_cells_without_hidden_tests_are_untouched() -> None:
 def test_the_note_says_why_and_what_to_do() -> None:
     text = note_text("not-gradable", "no notebook named ps1.ipynb", [], [])
     assert text.startswith("**This submission could not be graded:** no notebook named ps1")
-    assert "Fix this and submit again" in text
+    assert "No grade was given for it (not even 0): fix this and submit again." in text
+    assert "0 points" not in text
+    died = note_text("kernel-died", "the kernel died in cell 6", [], [])
+    assert "It was graded 0 points. Fix this and submit again." in died
     graded = note_text("graded", "", ["the test cell `t` was restored"], ["ran in sequence"])
     assert "- Note: the test cell `t` was restored." in graded and "- ran in sequence" in graded
     nb = graded_notebook()
     annotate(nb, "graded", "", [], ["ran in sequence"])
     assert nb.cells[0].cell_type == "markdown" and "grading-note" in nb.cells[0].metadata.tags
+
+
+def test_a_learner_not_graded_is_told_how_to_resubmit_and_what_still_counts() -> None:
+    alone = resubmit_text("no notebook named ps1.ipynb (found: ps1 (1).ipynb)", "ps1", ["ps1"],
+                          earlier=False)
+    assert alone.startswith("**Your latest submission of ps1 could not be graded:** no notebook "
+                            "named ps1.ipynb (found: ps1 (1).ipynb).")
+    assert "No grade was given for it (not even 0)." in alone
+    assert "submit ps1 again with the notebook `ps1.ipynb`, under exactly this name" in alone
+    kept = resubmit_text("<b>x</b> [y](z)", "pair", ["part1", "part2"], earlier=True)
+    assert "Your earlier submission, graded below, still counts" in kept
+    assert "its notebooks `part1.ipynb`, `part2.ipynb`, under exactly these names" in kept
+    assert "<b>" not in kept and "\\[y\\]" in kept  # learner text stays text
+    cell = resubmit_cell("bad", "ps1", ["ps1"], earlier=False)
+    assert cell.cell_type == "markdown" and cell.metadata.tags == ["resubmit-note"]

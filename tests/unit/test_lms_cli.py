@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,46 @@ def test_upload_is_a_dry_run_until_apply_and_then_sends_once(
     assert autograder_main([*args, "--apply"]) == 1
     assert len([r for r in fake.log if r.method != "GET"]) == sent  # nothing twice
     assert "0 changes" in capsys.readouterr().out
+
+
+def test_fetch_is_a_dry_run_until_apply_then_writes_the_download_with_its_times(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.lms.naming import LearnerKey, list_download, plan_download
+    from autograder.lms.times import TIMES_FILE, read_times
+
+    into = tmp_path / "downloaded" / "ps1"
+    with FakeCanvas() as fake:
+        fake.add_student(111, "John Smith", "Smith, John", submitted_at="2024-03-01T09:00:00Z",
+                         files={"ps1.ipynb": b'{"cells": []}'})
+        fake.add_student(222, "John Smith", "Smith, John", submitted_at="2024-03-03T10:30:00Z",
+                         late=True, files={"ps1.ipynb": b'{"cells": [1]}'})
+        fake.add_student(333, "Nobody Yet", "Yet, Nobody")  # submitted nothing
+        monkeypatch.setenv(cli.TOKEN_VARIABLE, fake.token)
+        args = ["fetch", "ps1", "--course", str(tmp_path), "--canvas-url", fake.url,
+                "--canvas-course-id", "1", "--canvas-assignment-id", str(fake.assignment_id)]
+        assert autograder_main(args) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("Would fetch (dry run: nothing written; --apply fetches): 2 files "
+                              "of 2 learners")
+        assert "Canvas user 222: submitted 2024-03-03T10:30:00+00:00, LATE: smithjohn_LATE_222_" \
+               in out
+        assert not tmp_path.joinpath("downloaded").exists() and {r.method for r in fake.log} == {
+            "GET"} and not any(r.path.startswith("/files/") for r in fake.log)
+        assert autograder_main([*args, "--apply"]) == 0
+        assert fake.refused == []
+    assert "grade with: python -m autograder grade ps1 --submissions" in capsys.readouterr().out
+    assert read_times(into) == {
+        LearnerKey("canvas", "111"): datetime(2024, 3, 1, 9, tzinfo=UTC),
+        LearnerKey("canvas", "222"): datetime(2024, 3, 3, 10, 30, tzinfo=UTC)}
+    plan = plan_download(list_download(into), ["ps1"])
+    assert [(lf.student_id, lf.late) for lf in plan.learners] == [("canvas-111", False),
+                                                                 ("canvas-222", True)]
+    assert plan.listed == 2  # the times file is not an entry of the download
+    (into / "mine.txt").write_text("x")
+    (into / TIMES_FILE).unlink()  # a folder no fetch made is never replaced
+    monkeypatch.setenv(cli.TOKEN_VARIABLE, "t")
+    assert cli.fetch_main(["ps1", "--canvas-url", "https://canvas.example.edu", "--into",
+                           str(into), "--canvas-course-id", "1", "--canvas-assignment-id",
+                           "2"]) == 2
+    assert "no fetch put there" in capsys.readouterr().err and (into / "mine.txt").exists()
