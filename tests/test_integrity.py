@@ -2,8 +2,9 @@
 
 Each notebook below has a failing test cell after a learner cell that tries to silence or fake its
 failure in one way, and a passing test cell after that. Run in the real sandbox (the grader's
-path), the failing cell must fail every time; where the guard sees the trick, the later cell
-fails too and the reason names what changed. Honest notebooks stay untouched (no false alarm).
+path, cold and warm), the failing cell must fail every time; where the guard sees the trick, the
+later cell fails too and the reason names what changed. Honest notebooks stay untouched (no false
+alarm).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.execution import Execution, Limits, SandboxBackend
+from autograder.execution import Execution, Limits, SandboxBackend, WarmSandboxBackend
 from tests.support.paths import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integrity")]
@@ -93,15 +94,17 @@ def notebook(learner: str, failing: str = FAILING) -> object:
     return new_notebook(cells=cells)
 
 
-@pytest.fixture(scope="module")
-def runs() -> dict[str, Execution]:
-    box = SandboxBackend(prestart=False, hidden=[REPO])
+@pytest.fixture(scope="module", params=["cold", "warm"])
+def runs(request: pytest.FixtureRequest) -> dict[str, Execution]:
+    kind = WarmSandboxBackend if request.param == "warm" else SandboxBackend
+    box = kind(prestart=False, hidden=[REPO])
     todo = {name: learner for name, (learner, _) in TRICKS.items()}
     todo["honest"] = HONEST
     with ThreadPoolExecutor(4) as pool:
         futures = {name: pool.submit(box.run, notebook(
             src, FAILING_ASYNC if name in ASYNC else FAILING), {}, {}, LIMITS)
                    for name, src in todo.items()}
+    box.close()
     return {name: future.result() for name, future in futures.items()}
 
 

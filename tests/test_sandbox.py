@@ -1,7 +1,8 @@
 """The grading sandbox against hostile submissions (autograder/execution/_sandbox.py).
 
 Each test runs a small notebook in a real bubblewrap sandbox with small limits, and checks what
-the learner code could and could not do, and what the grader is told.
+the learner code could and could not do, and what the grader is told; every sandbox test runs
+against both the cold sandbox and the warm one (forked from a template, `_warm`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from autograder.execution import (
     Execution,
     Limits,
     SandboxBackend,
+    WarmSandboxBackend,
     _process,
     _sandbox,
 )
@@ -50,6 +52,9 @@ SIGINT_LIMITS = dataclasses.replace(QUICK, total_timeout=600.0)
 
 
 ONE_SHOT = SandboxBackend(prestart=False, hidden=[REPO])
+WARM = WarmSandboxBackend(prestart=False, hidden=[REPO])
+BACKENDS: dict[str, SandboxBackend] = {"cold": ONE_SHOT, "warm": WARM}
+KINDS = pytest.mark.parametrize("kind", sorted(BACKENDS))
 
 
 def execute(nb: nbformat.NotebookNode, limits: Limits = SMALL,
@@ -61,6 +66,10 @@ def run(*sources: str, limits: Limits = SMALL, files: dict[str, bytes] | None = 
         backend: SandboxBackend = ONE_SHOT) -> Execution:
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     return execute(nb, limits, files, backend)
+
+
+def run_on(backend: SandboxBackend, *sources: str, **kw: object) -> Execution:
+    return run(*sources, backend=backend, **kw)  # type: ignore[arg-type]
 
 
 def text(ex: Execution, number: int) -> str:
@@ -228,7 +237,7 @@ print(json.dumps({"forked": len(pids), "error": error, "uid": uid}))
 """
 
 
-def normal_notebook() -> Execution:
+def normal_notebook(backend: SandboxBackend) -> Execution:
     nb = new_notebook(
         cells=[
             new_markdown_cell("# A title"),
@@ -243,17 +252,17 @@ def normal_notebook() -> Execution:
         ]
     )  # fmt: skip
     nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="faked pass\n")]
-    return execute(nb, files={"data/in.txt": b"hello"})
+    return execute(nb, files={"data/in.txt": b"hello"}, backend=backend)
 
 
 # Independent notebooks run at once (each sandbox has its own uid and limits): the suite waits
 # for the slowest, not the sum of the deliberate timeouts.
-BATCH: dict[str, Callable[[], Execution]] = {
+BATCH: dict[str, Callable[[SandboxBackend], Execution]] = {
     "normal": normal_notebook,
-    "probes": lambda: run(FILES_PROBE, HIDDEN_PROBE, NETWORK_PROBE, f"assert '{MARKER}'"),
-    "exit": lambda: run("print('a')", "import os\nos._exit(1)", "print('b')"),
-    "sigkill": lambda: run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "1"),
-    "loops": lambda: run(
+    "probes": lambda b: run_on(b, FILES_PROBE, HIDDEN_PROBE, NETWORK_PROBE, f"assert '{MARKER}'"),
+    "exit": lambda b: run_on(b, "print('a')", "import os\nos._exit(1)", "print('b')"),
+    "sigkill": lambda b: run_on(b, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "1"),
+    "loops": lambda b: run_on(b,
         "x = 1",
         "while True:\n    pass",
         "print('after', x)",
@@ -261,47 +270,50 @@ BATCH: dict[str, Callable[[], Execution]] = {
         "print('after', x + 1)",
         limits=QUICK,
     ),
-    "sigint": lambda: run(
+    "sigint": lambda b: run_on(b,
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
         "print('after')",
         limits=SIGINT_LIMITS,
     ),
-    "cpu": lambda: run(
+    "cpu": lambda b: run_on(b,
         "while True:\n    pass", "print('never')", limits=dataclasses.replace(SMALL, cpu_seconds=2)
     ),
-    "total": lambda: run(
+    "total": lambda b: run_on(b,
         "import time\ntime.sleep(2)",
         "time.sleep(2.5)",
         "print('never')",
         limits=dataclasses.replace(SMALL, total_timeout=4.0),
     ),
-    "memory": lambda: run(
+    "memory": lambda b: run_on(b,
         "x = []\nwhile True:\n    x.append(bytearray(10**7))",
         "del x\nprint('after')",
         limits=dataclasses.replace(SMALL, memory_bytes=512 << 20),
     ),
-    "fork": lambda: run(BOMB),
+    "fork": lambda b: run_on(b, BOMB),
     # each process stays under its own address-space limit; together they pass the sandbox's
-    "fork-allocate": lambda: run(FORK_ALLOCATE, "print('after')", limits=TOGETHER),
-    "threads-allocate": lambda: run(THREADS_ALLOCATE, "print('after')", limits=TOGETHER),
-    "huge": lambda: run("print('x' * 50_000_000)", "print('after')"),
-    "sysexit": lambda: run(
+    "fork-allocate": lambda b: run_on(b, FORK_ALLOCATE, "print('after')", limits=TOGETHER),
+    "threads-allocate": lambda b: run_on(b, THREADS_ALLOCATE, "print('after')", limits=TOGETHER),
+    "huge": lambda b: run_on(b, "print('x' * 50_000_000)", "print('after')"),
+    "sysexit": lambda b: run_on(b,
         "raise SystemExit(3)", "raise KeyboardInterrupt", "exit()", "print('after')"
     ),
 }
 
 
-@pytest.fixture(scope="session")
-def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
-    """BATCH, run once per session even across xdist workers (a file lock and a JSON cache)."""
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
+def batch(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
+    """BATCH on one backend, run once per session even across xdist workers (a file lock and a
+    JSON cache)."""
+    backend = BACKENDS[request.param]
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        return run_batch()
+        return run_batch(backend)
     shared = tmp_path_factory.getbasetemp().parent  # this session's folder, common to workers
-    cache = shared / "sandbox-batch.json"
-    with open(shared / "sandbox-batch.lock", "w") as lock:
+    cache = shared / f"sandbox-batch-{request.param}.json"
+    with open(shared / f"sandbox-batch-{request.param}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not cache.exists():
-            done = {k: dataclasses.asdict(v) for k, v in run_batch().items()}
+            done = {k: dataclasses.asdict(v) for k, v in run_batch(backend).items()}
             cache.write_text(json.dumps(done))
         saved = json.loads(cache.read_text())
     return {
@@ -311,9 +323,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
     }
 
 
-def run_batch() -> dict[str, Execution]:
+def run_batch(backend: SandboxBackend) -> dict[str, Execution]:
     with ThreadPoolExecutor(len(BATCH)) as pool:
-        futures = {name: pool.submit(make) for name, make in BATCH.items()}
+        futures = {name: pool.submit(make, backend) for name, make in BATCH.items()}
     return {name: future.result() for name, future in futures.items()}
 
 
@@ -445,10 +457,13 @@ def test_total_timeout_stops_the_notebook(batch: dict[str, Execution]) -> None:
     assert text(ex, 3).startswith("NotRun")
 
 
-def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+@KINDS
+def test_host_kills_a_sandbox_that_outlives_its_margin(monkeypatch: pytest.MonkeyPatch,
+                                                       kind: str) -> None:
     monkeypatch.setattr(_process, "HOST_MARGIN", -54.0)  # host deadline 6 s after start
     start = time.monotonic()
-    ex = run("import os\nprint(os.getuid())", "import time\ntime.sleep(60)", "print('never')")
+    ex = run("import os\nprint(os.getuid())", "import time\ntime.sleep(60)", "print('never')",
+             backend=BACKENDS[kind])
     assert time.monotonic() - start < 15
     assert ex.outcome == "timeout"
     assert ex.reason == "ran past the time limit in cell 2"
@@ -497,9 +512,11 @@ def test_huge_output_is_truncated_with_a_note(batch: dict[str, Execution]) -> No
     assert text(ex, 2) == "after\n"
 
 
-def test_host_caps_what_it_reads_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+@KINDS
+def test_host_caps_what_it_reads_from_the_runner(monkeypatch: pytest.MonkeyPatch,
+                                                 kind: str) -> None:
     monkeypatch.setattr(_process, "MAX_RESULT_BYTES", 20_000)
-    ex = run("print('y' * 30_000)", "print('after')")
+    ex = run("print('y' * 30_000)", "print('after')", backend=BACKENDS[kind])
     assert (ex.outcome, ex.failed_cell) == ("output-limit", 1)
     assert ex.reason == "the notebook wrote more output than the grader accepts in cell 1"
 
@@ -515,9 +532,10 @@ def test_system_exit_and_keyboard_interrupt_are_ordinary_cell_errors(
     assert text(ex, 4) == "after\n"
 
 
-def test_prestarted_sandboxes_each_run_one_notebook() -> None:
+@KINDS
+def test_prestarted_sandboxes_each_run_one_notebook(kind: str) -> None:
     cell = "import os\nprint(os.getuid(), sorted(f for f in os.listdir() if f[0] != '.'))"
-    box = SandboxBackend(prestart=True, hidden=[REPO])
+    box = (WarmSandboxBackend if kind == "warm" else SandboxBackend)(prestart=True, hidden=[REPO])
     first = run(cell, backend=box)
     spare = box.spares.current()
     assert spare is not None and spare.alive()

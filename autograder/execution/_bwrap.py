@@ -34,11 +34,21 @@ class Exposes(RuntimeError):
     """A bind would show the sandbox a folder it must not see."""
 
 
-def namespace_args() -> list[str]:
+RUNNER_CAPS = ("CAP_SETUID", "CAP_SETGID")
+#: The warm template's: it makes each learner's namespaces and mounts (CAP_SYS_ADMIN), brings up
+#: their loopback (CAP_NET_ADMIN) and narrows each runner's bounding set (CAP_SETPCAP); it never
+#: runs learner code, and every process it forks for a learner gives these up (see `_template`).
+TEMPLATE_CAPS = (*RUNNER_CAPS, "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SETPCAP")
+TEMPLATE_FILES = {"_template.py": "_template.py", "_forked.py": "_forked.py",
+                  "_linux.py": "_linux.py"}
+SANDBOX_DIR = "/opt/asyncourse-sandbox"
+
+
+def namespace_args(caps: tuple[str, ...] = RUNNER_CAPS) -> list[str]:
     return [
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent", "--new-session",
-        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        "--cap-drop", "ALL", *(arg for cap in caps for arg in ("--cap-add", cap)),
     ]  # fmt: skip
 
 
@@ -119,6 +129,38 @@ def arguments(scratch: Path, seccomp_fd: int | None, hidden: Iterable[Path]) -> 
         "--bind", str(scratch), WORKDIR,
         "--chdir", "/tmp",
     ]  # fmt: skip
+
+
+def template_arguments(seccomp_fd: int | None, hidden: Iterable[Path],
+                       font_cache: Path | None) -> list[str]:
+    """The warm template's sandbox: a cold sandbox's root, without a scratch folder of the
+    host's (each learner gets a tmpfs of its own at `WORKDIR`, mounted by the template), with
+    the template's files and a private HOME holding matplotlib's font list."""
+    here = Path(__file__).parent
+    args = [
+        *namespace_args(TEMPLATE_CAPS),
+        *(["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []),
+        *system_binds(),
+        *python_binds(hidden),
+        *parents(RUNNER_IN_SANDBOX),
+        "--ro-bind", str(RUNNER), RUNNER_IN_SANDBOX,
+        "--ro-bind", str(GUARD), GUARD_IN_SANDBOX,
+        *(arg for name, target in TEMPLATE_FILES.items()
+          for arg in ("--ro-bind", str(here / name), f"{SANDBOX_DIR}/{target}")),
+        *parents(WORKDIR),
+        "--perms", "0755", "--tmpfs", WORKDIR,
+        "--chdir", "/tmp",
+    ]  # fmt: skip
+    if font_cache is not None:
+        cache = f"{WORKDIR}/.cache/matplotlib"
+        args += ["--dir", f"{WORKDIR}/.cache", "--dir", cache,
+                 "--ro-bind", str(font_cache), f"{cache}/{font_cache.name}"]
+    return args
+
+
+def template_command(control_fd: int) -> list[str]:
+    return ["--", sys.executable, "-s", "-P", "-B", f"{SANDBOX_DIR}/_template.py",
+            str(control_fd), "sandbox"]
 
 
 def command() -> list[str]:

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import os
 import secrets
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,26 @@ class Cgroup:
         procs = sorted({str(f / "cgroup.procs") for f in self.folders.values()})
         script = "".join(f'echo $$ > "{p}" && ' for p in procs) + 'exec "$0" "$@"'
         return ["/bin/sh", "-c", script]
+
+    def procs_files(self) -> list[Path]:
+        """The ``cgroup.procs`` file of each hierarchy: writing "0" to all of them (through
+        descriptors the host opened) puts the writer into this group (the warm sandbox's init)."""
+        return sorted({f / "cgroup.procs" for f in self.folders.values()})
+
+    def kill_all(self, rounds: int = 20) -> None:
+        """SIGKILL every process of the group, again while new ones appear."""
+        procs = self.folders.get("pids", next(iter(self.folders.values()))) / "cgroup.procs"
+        for _ in range(rounds):
+            try:
+                pids = [int(p) for p in procs.read_text().split()]
+            except (OSError, ValueError):
+                return
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
 
     def cpu_seconds(self) -> float | None:
         """CPU time used by every process of the sandbox so far (for honest benchmarks)."""

@@ -62,6 +62,10 @@ class Launch:
     pass_fds: tuple[int, ...] = ()
     oom_killed: Callable[[], bool] = lambda: False  # the whole sandbox ran out of memory
     cpu_used: Callable[[], float | None] = lambda: None  # CPU seconds of all its processes
+    #: Starts the runner some other way than running `argv` (the warm template forks it): gives
+    #: an object used as the ``Popen`` would be, whose ``scratch`` (if it has one) replaces
+    #: `scratch` and whose ``kill_all()`` replaces killing the process group.
+    start: Callable[[], Any] | None = None
 
 
 class RunnerProcess:
@@ -75,27 +79,31 @@ class RunnerProcess:
         spec = launch()
         self.spec = spec
         try:
-            self.proc = subprocess.Popen(
-                list(spec.argv),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=dict(spec.env),
-                start_new_session=True,
-                pass_fds=spec.pass_fds,
-            )
+            if spec.start is not None:
+                self.proc: Any = spec.start()
+            else:
+                self.proc = subprocess.Popen(
+                    list(spec.argv),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(spec.env),
+                    start_new_session=True,
+                    pass_fds=spec.pass_fds,
+                )
         except OSError:
             spec.cleanup()
             raise
+        self.scratch: Path = getattr(self.proc, "scratch", None) or spec.scratch
         self.uid = spec.uid_of(self.proc.pid)
         self.cpu_seconds: float | None = None
         guard_key = secrets.token_bytes(32)
         try:
-            spec.prepare(spec.scratch, self.uid)
-            (spec.scratch / KEY_FILE).write_bytes(guard_key)
-            os.chmod(spec.scratch / KEY_FILE, 0o400)
+            spec.prepare(self.scratch, self.uid)
+            (self.scratch / KEY_FILE).write_bytes(guard_key)
+            os.chmod(self.scratch / KEY_FILE, 0o400)
             if self.uid is not None:
-                os.lchown(spec.scratch / KEY_FILE, self.uid, self.uid)
+                os.lchown(self.scratch / KEY_FILE, self.uid, self.uid)
         except OSError:
             self.discard()
             raise
@@ -118,7 +126,7 @@ class RunnerProcess:
         self, nb: nbformat.NotebookNode, files: Mapping[str, bytes]
     ) -> tuple[list[dict[str, Any]], str | None, str]:
         """Send the notebook, wait at most total_timeout + HOST_MARGIN; events, problem, stderr."""
-        write_files(self.spec.scratch, files, self.uid)
+        write_files(self.scratch, files, self.uid)
         request = json.dumps({"notebook": nb}).encode() + b"\n"
         deadline = time.monotonic() + self.limits.total_timeout + HOST_MARGIN
         writer = threading.Thread(target=self._write, args=(request, True), daemon=True)
@@ -244,9 +252,13 @@ def private_tmp(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
 
 
-def kill(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the runner's process group (in the sandbox --die-with-parent ends the rest)."""
-    if proc.poll() is None:
+def kill(proc: Any) -> None:
+    """SIGKILL the runner's process group (in the sandbox --die-with-parent ends the rest), or
+    all of a warm sandbox's processes."""
+    kill_all = getattr(proc, "kill_all", None)
+    if kill_all is not None:
+        kill_all()
+    elif proc.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -630,14 +630,15 @@ class NotebookLine:
         self.arrived.set()
 
 
-def main() -> int:
+def main(runner_class: type[Runner] = Runner) -> int:
+    """Run one notebook: setup on stdin's first line, then the notebook (see the docstring)."""
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # a stray print must not corrupt the protocol
     _set_nondumpable()
     setup = json.loads(sys.stdin.buffer.readline())
     os.makedirs(setup["private"], mode=0o700, exist_ok=True)
     _set_limits(setup["limits"])
-    runner = Runner(setup, channel, NotebookLine())
+    runner = runner_class(setup, channel, NotebookLine())
     try:
         asyncio.run(runner.run())
     except Exception as exc:  # never leave the host without an answer

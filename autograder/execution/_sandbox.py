@@ -54,6 +54,14 @@ signal handlers and timers, ``weakref.finalize`` and ``gc`` callbacks: the tests
 a change is seen score 0, with the reason. Feedback never shows a hidden test's code (tracebacks
 keep the learner's frames only, printed output of a hidden test is not shown).
 
+Warm start (`_warm`, the default where its template starts): the same sandbox, made by a template
+process (itself in such a bubblewrap sandbox, with CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_SETPCAP
+besides) that forks each learner's namespaces, fresh /proc and tmpfs, loopback and cgroup inside
+its own; the kernel is a fork of the runner (no new interpreter), with the same uid, rlimits,
+no_new_privs and seccomp. Added risk: a bug in the template's few privileged steps (it never runs
+learner code, and a learner's pid namespace cannot see it); the kernel's memory starts as a copy
+of the template's (modules only: nothing of another learner, whose sandbox was forked apart).
+
 NOT protected against:
 - cheating inside the kernel that leaves no trace at a cell boundary: learner code runs in the
   same interpreter as the tests, and the tests call it, so it can change what the test statement

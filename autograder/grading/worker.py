@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
@@ -80,23 +81,38 @@ class JobResult:
 
 _backends: dict[tuple[bool, tuple[str, ...]], Backend] = {}
 _backends_lock = threading.Lock()
+#: ``AUTOGRADER_START=cold`` runs every notebook as a cold sandbox (or process), never forked
+#: from a warm template: for comparing the two, or where a template misbehaves.
+START = "AUTOGRADER_START"
 
 
 def _backend(sandbox: bool, hidden: tuple[str, ...]) -> Backend:
-    """One backend per kind in this process, so its pre-started runner is reused."""
+    """One backend per kind in this process, so its template and pre-started runner are reused:
+    the warm start where its template starts here, else the cold one."""
     with _backends_lock:
         key = (sandbox, hidden)
         if key not in _backends:
-            from pathlib import Path
-
-            _backends[key] = make_backend(sandbox=sandbox, hidden=[Path(h) for h in hidden])
+            _backends[key] = _choose(sandbox, hidden)
         return _backends[key]
 
 
+def _choose(sandbox: bool, hidden: tuple[str, ...]) -> Backend:
+    paths = [Path(h) for h in hidden]
+    if os.environ.get(START, "warm") != "cold":
+        warm = make_backend(sandbox=sandbox, hidden=paths, warm=True)
+        try:
+            warm.check()
+            return warm
+        except BackendUnavailable:
+            warm.close()  # the cold backend's own check says whether anything can run
+    return make_backend(sandbox=sandbox, hidden=paths)
+
+
 def backend_problem(sandbox: bool, hidden: tuple[str, ...] = ()) -> str | None:
-    """None when the backend can run here, else why not (shown to the instructor)."""
+    """None when notebooks can run here (cold or warm), else why not (shown to the instructor).
+    Checked without starting a template: the workers start their own."""
     try:
-        _backend(sandbox, hidden).check()
+        make_backend(sandbox=sandbox, prestart=False, hidden=[Path(h) for h in hidden]).check()
     except BackendUnavailable as err:
         return str(err)
     return None
