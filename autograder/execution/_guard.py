@@ -449,6 +449,16 @@ def install(key_path: str, evidence_path: str) -> None:
                 return "a weakref.finalize callback defined in the notebook was registered"
         return None
 
+    history_names = frozenset({"_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh",
+                               "In", "Out"})
+
+    def output_history(name: Any) -> bool:
+        """IPython's input and output history names (`_`, `_i3`, `_12`, `Out`, ...)."""
+        if b_type(name) is not str:
+            return False
+        return name in history_names or (name[:1] == "_" and (
+            name[1:].isdigit() or (name[1:2] == "i" and name[2:].isdigit())))
+
     def moving_parts() -> str | None:
         """Threads the notebook started and names the locked cells bound."""
         exempt = state["cell"]["assigns"] if state["cell"] is not None else ()
@@ -591,6 +601,8 @@ def install(key_path: str, evidence_path: str) -> None:
         state["cell"] = None
         before = cell["names"]
         for name, value in dict_items(shell.user_ns):  # what this locked cell bound to code
+            if output_history(name):
+                continue  # IPython's: `_`, `__`, `_7` name the last outputs, whatever they are
             if dict_get(before, name, before) is not value and (
                     b_isinstance(value, (function_type, b_type, module_type))
                     or (b_callable(value) and b_type(value).__module__ == "builtins")):
