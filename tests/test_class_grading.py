@@ -179,19 +179,3 @@ def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(
     assert rows["cal"]["score"] == rows["fin"]["score"] == rows["ana"]["score"]
     assert rows["ben"]["score"] == "0"
     assert rows["fin"]["status"] == "graded" and rows["gus"]["status"] == "kernel died"
-
-
-def test_dask_cluster_grades_the_same(graded: tuple[Course, Course, str],
-                                      tmp_path: Path) -> None:
-    from distributed import LocalCluster
-
-    _, plain, _ = graded
-    course = Course.create(tmp_path / "course", ["ps1"])
-    fakeclass.submit(course, [x for x in LEARNERS if x.student in ("ana", "cal", "gus")])
-    with LocalCluster(n_workers=2, processes=True, host="127.0.0.1", threads_per_worker=1,
-                      dashboard_address=None) as cluster:
-        done = grade(course.root, "--scheduler", cluster.scheduler_address, "--no-sandbox")
-    assert "3 submissions: 3 graded now" in done.stdout
-    ours, theirs = course.results("ps1"), plain.results("ps1")
-    assert ours["ana"] == theirs["ana"] and ours["cal"] == theirs["cal"]
-    assert csv_rows(course.root / "grades-ps1.csv")["gus"]["status"] == "kernel died"
