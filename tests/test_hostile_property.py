@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from tqdm import tqdm
 
 from autograder.execution import CellRun
 from autograder.grading import export, pipeline
@@ -117,24 +118,24 @@ def test_hostile_data_never_stops_the_class_and_never_reaches_a_reader_raw(
     downloads = root / "downloads"
     downloads.mkdir()
     (downloads / "zipper.zip").write_bytes(zip_bytes(zipped))
-    subs = {s.student: s for s in collect(root, "ps1", "ps1", downloads)}
+    subs = {s.student: s for s in collect(root, "ps1", ["ps1"], downloads).submissions}
     assert {"honest", "hostile", "oddname", "zipper"} <= set(subs)
     state = GradingState(root / ".grading" / "ps1.jsonl")
     with ClassGradebook(root, "ps1", root / ".grading" / "ps1.log") as book:
         report = pipeline.Report()
-        for sub in subs.values():
-            if sub.problem is not None:
-                pipeline._record_problem(book, state, sub)
-                continue
-            prepared = book.prepare(sub)
-            executed = nbformat.reads(prepared.job.notebook, as_version=4)
-            for cell in executed.cells:
-                if cell.cell_type == "code":
-                    cell.outputs = [nbformat.from_dict(o) for o in outs]
-            result = JobResult(sub.student, "ps1", "ps1", prepared.job.resume_key,
-                               json.dumps(executed), "completed", "",
-                               cells=tuple(CellRun(i, "ok") for i in range(len(executed.cells))))
-            pipeline._save(book, state, result, prepared, book.key(sub), report)
+        quiet = tqdm(disable=True)
+        # the class command's own steps, with each notebook's run replaced by made-up outputs
+        for batch in pipeline._prepared(book, state, list(subs.values()), False, report, quiet):
+            for prepared in batch.notebooks:
+                executed = nbformat.reads(prepared.job.notebook, as_version=4)
+                for cell in executed.cells:
+                    if cell.cell_type == "code":
+                        cell.outputs = [nbformat.from_dict(o) for o in outs]
+                batch.results[prepared.job.notebook_id] = JobResult(
+                    batch.student, "ps1", prepared.job.notebook_id, prepared.job.resume_key,
+                    json.dumps(executed), "completed", "",
+                    cells=tuple(CellRun(i, "ok") for i in range(len(executed.cells))))
+            pipeline._save(book, state, batch, report)
         table = export.rows("ps1", list(book.max_points), book.scores(), state.records)
         export.write_csv(root / "grades.csv", table, list(book.max_points))
         summary = export.summary(table, book.max_points, state.records, graded_now=len(subs),
