@@ -27,3 +27,19 @@ def run_notebook() -> Callable[[str | Path], ExecutedNotebook]:
         return cache[resolved]
 
     return run
+
+
+#: xdist groups whose tests share a long fixture (a class graded end to end), longest first.
+#: They are collected first, so that with ``--dist loadgroup`` each starts at once on a worker
+#: instead of last, when the other worker may have nothing left to do.
+LONG_GROUPS = ("hostile", "bank:ps2", "bank:ps1", "bank:ps4", "bank:ps3", "browser",
+               "class_grading", "lms_roundtrip", "multi_notebook", "cluster")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        mark = item.get_closest_marker("xdist_group")
+        name = (mark.args[0] if mark.args else mark.kwargs.get("name")) if mark else None
+        return LONG_GROUPS.index(name) if name in LONG_GROUPS else len(LONG_GROUPS)
+
+    items.sort(key=rank)  # stable: within a rank, the collection order stays

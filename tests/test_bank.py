@@ -503,19 +503,3 @@ def test_feedback_names_the_mistake_and_hides_hidden_tests(
     assert secret, f"{assignment} has no hidden test line to look for"
     leaked = sorted(line for line in secret if line in text)
     assert not leaked, f"the feedback for {wrong} shows hidden test lines: {leaked[:5]}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", [bank_param(a) for a in ASSIGNMENTS])
-def test_grading_again_gives_the_same_scores(
-    assignment: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    run = graded(assignment, tmp_path_factory)
-    # The first pack (an entry for every question) and the reference: every kind of check
-    # (results, virtual time, concurrency, findings) is graded a second time.
-    picked = [REFERENCE_STUDENT, run.packs[0].student]
-    first = {s: run.results[s] for s in picked}
-    autograde_some(run.course, assignment, picked, run.everyone)
-    again = run.course.results(assignment)
-    changed = {s: (first[s], again[s]) for s in picked if again[s] != first[s]}
-    assert not changed, f"grading {assignment} again changed scores: {changed}"

@@ -116,7 +116,8 @@ def test_the_readme_recipe_grades_the_same_as_the_local_pool(
         done = grade(course, "--scheduler", address, "--force")
     assert done.returncode == 0, done.stdout + done.stderr + (tmp_path / "dask.log").read_text()
     assert scores(course) == scores(graded_locally.root)
-    assert re.search(r"on the Dask cluster at tcp://127\.0\.0\.1:\d+ \(2 workers", done.stdout)
+    assert re.search(r"on the Dask cluster at tcp://127\.0\.0\.1:\d+ \(2 workers",
+                     done.stdout), done.stdout
     assert "canary: the reference passes" in done.stderr and "on each of 2 workers" in done.stderr
 
 

@@ -36,7 +36,7 @@ from tests.support.paths import BANK, REPO, tool_env
 HONEST = [fakeclass.Learner("honest-reference", "reference"),
           fakeclass.Learner("honest-mixed", "mixed"),
           fakeclass.Learner("honest-blank", "blank")]
-CELL_TIMEOUT = 15  # seconds; the corpus's endless cells cost this much each
+CELL_TIMEOUT = 10  # seconds; the corpus's endless cells cost this much each
 
 SNIPPETS = {
     "import asyncio\nasync def f(d, r=None):\n    return r\nasyncio.sleep = f":
@@ -207,13 +207,13 @@ def _course(root: Path) -> Course:
     return course
 
 
-def _grade(course: Course) -> tuple[subprocess.CompletedProcess[str], float]:
+def _grade(course: Course, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     env = tool_env()
     env["PYTHONPATH"] = str(REPO)
     env["MPLBACKEND"] = "Agg"
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "ps2", "--quiet",
-                           "--workers", "4", "--feedback"], cwd=course.root, env=env,
+                           "--workers", "4", "--feedback", *args], cwd=course.root, env=env,
                           capture_output=True, text=True, timeout=900)
     return done, time.monotonic() - start
 
@@ -222,7 +222,7 @@ def _grade(course: Course) -> tuple[subprocess.CompletedProcess[str], float]:
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Course:
     """The honest learners alone, graded in the sandbox with their feedback."""
     alone = _course(tmp_path_factory.mktemp("honest") / "course")
-    alone_run, _ = _grade(alone)
+    alone_run, _ = _grade(alone, "--no-canary")  # the corpus's run has the canary
     assert alone_run.returncode == 0, alone_run.stdout + alone_run.stderr
     return alone
 

@@ -63,6 +63,7 @@ NO_SANDBOX_WARNING = (
     "gradebook and the hidden tests. Use only on submissions you trust."
 )
 DB_RETRIES = 5
+SETTLE, SETTLE_MAX = 2.0, 15.0  # seconds: how long a Dask cluster's worker count must hold
 MACHINERY_RETRIES = 1  # a job the machinery failed runs once more (elsewhere, if it can)
 T = TypeVar("T")
 
@@ -340,7 +341,10 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
         places = _places(client, worker_timeout)
         if client is not None:  # the workers are there now: as many jobs at once as they take
             probe_imports(client, places)
-            slots = sum(client.nthreads().values()) or 1
+            # only the workers the canary checks take jobs (one that joins later is not used)
+            executor = client.get_executor(pure=False, workers=places, allow_other_workers=False)
+            threads = client.nthreads()
+            slots = sum(threads.get(p, 0) for p in places) or 1
         report.where = (("in the sandbox" if use_sandbox else "UNCONFINED (--no-sandbox)") + ", "
                         + (f"on the Dask cluster at {scheduler} ({len(places)} workers, {slots} "
                            "slots)" if scheduler else f"{slots} local workers"))
@@ -369,7 +373,8 @@ def _run(book: ClassGradebook, state: GradingState, todo: list[Submission], use_
                 break
             done, _ = wait(list(pending), timeout=worker_timeout, return_when=FIRST_COMPLETED)
             if not done:
-                if client is not None and not client.scheduler_info().get("workers"):
+                alive = set(client.scheduler_info().get("workers", {})) if client else set()
+                if client is not None and not alive & set(places):
                     for lost in {b.student: b for b, _ in pending.values()}.values():
                         if lost.student not in given_up:
                             fail(lost, "the Dask cluster has no workers left")
@@ -458,6 +463,16 @@ def _places(client: Any, patience: float) -> list[str]:
     except Exception as err:
         raise MachineryFailure(f"the Dask scheduler has no workers ({_first_line(err)}): start "
                                "them with `dask worker <scheduler address>`") from err
+    # Workers started together register one by one: wait until their number holds for
+    # SETTLE seconds (at most SETTLE_MAX), so the canary checks every worker of the cluster.
+    seen, since, start = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - start < SETTLE_MAX:
+        count = len(client.scheduler_info().get("workers", {}))
+        if count != seen:
+            seen, since = count, time.monotonic()
+        elif time.monotonic() - since >= SETTLE:
+            break
+        time.sleep(0.25)
     return sorted(client.scheduler_info().get("workers", {}))
 
 
