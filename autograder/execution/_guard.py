@@ -174,6 +174,10 @@ def install(key_path: str, evidence_path: str) -> None:
 
     shell = get_ipython()
     kernel = b_getattr(shell, "kernel", None)
+    # `exit()` in a cell stops the kernel's loop 0.1 s later: whether the next cells still run
+    # would depend on how busy the machine is. Here it does nothing, so a grade cannot either
+    # (the scan still marks the call for review).
+    shell.ask_exit = lambda: None
     hmac_digest = _hashlib.hmac_digest
     sha256 = hashlib.sha256
     write = os.write

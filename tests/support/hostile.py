@@ -33,7 +33,8 @@ A case is ``tests/hostile/<name>.json`` (``name`` becomes the student id)::
         "reason": ["assigns asyncio.sleep"],   # words the CSV reason must contain
         "not_in_feedback": ["BEGIN HIDDEN TESTS"],  # text the graded outputs and page must lack
         "not_in_page": ["<script>"]  # markup the feedback page must lack (rendered there only)
-      }
+      }                             # or "expect": {"one_of": [{...}, {...}]}: outcomes that are
+                                    # all right, where timing decides which one happens
     }
 """
 
