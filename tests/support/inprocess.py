@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import random
 import subprocess
 import sys
@@ -151,8 +152,12 @@ def graded_elsewhere(assignment: str, grade_id: str, answer: str | None = None, 
                      python: str = sys.executable) -> list[Outcome]:
     """``run_cells`` in a fresh process (see the module docstring)."""
     job = {**payload(assignment, grade_id, answer, hidden=hidden), "allocate": allocate}
+    # the helper package from this checkout, whether or not `python` has it installed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO / "src"), str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
     done = subprocess.run([python, "-m", "tests.support.inprocess"], input=json.dumps(job),
-                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
+                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False,
+                          env=env)
     if done.returncode != 0:
         raise RuntimeError(f"grading {assignment}/{grade_id} in a child failed:\n{done.stderr}")
     return [Outcome(o["cell"], o["passed"], o["message"], tuple(o["schedules"]))
