@@ -529,9 +529,8 @@ class ClassGradebook:
         a learner in `problems` (not gradable: student -> reason) with no graded notebook at all
         gets a page with the reason and how to resubmit. Returns the students whose feedback
         failed (nbgrader's log says why)."""
-        from nbgrader.converters import GenerateFeedback, NbGraderException
-
         from nbconvert.writers.files import FilesWriter
+        from nbgrader.converters import GenerateFeedback, NbGraderException
 
         class OneExporter(GenerateFeedback):  # type: ignore[misc]
             """nbgrader's converter, but its HTML exporter (with the Jinja templates it compiles,
