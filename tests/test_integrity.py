@@ -16,7 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.execution import Execution, Limits, SandboxBackend, WarmSandboxBackend
-from tests.support.paths import REPO
+from tests.support.paths import REPO, warm_unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("integrity")]
 
@@ -94,7 +94,9 @@ def notebook(learner: str, failing: str = FAILING) -> object:
     return new_notebook(cells=cells)
 
 
-@pytest.fixture(scope="module", params=["cold", "warm"])
+@pytest.fixture(scope="module", params=[
+    "cold", pytest.param("warm", marks=pytest.mark.skipif(bool(warm_unavailable()),
+                                                          reason=warm_unavailable() or ""))])
 def runs(request: pytest.FixtureRequest) -> dict[str, Execution]:
     kind = WarmSandboxBackend if request.param == "warm" else SandboxBackend
     box = kind(prestart=False, hidden=[REPO])

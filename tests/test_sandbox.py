@@ -32,7 +32,7 @@ from autograder.execution import (
     _process,
     _sandbox,
 )
-from tests.support.paths import REPO
+from tests.support.paths import REPO, warm_unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,10 @@ SIGINT_LIMITS = dataclasses.replace(QUICK, total_timeout=600.0)
 ONE_SHOT = SandboxBackend(prestart=False, hidden=[REPO])
 WARM = WarmSandboxBackend(prestart=False, hidden=[REPO])
 BACKENDS: dict[str, SandboxBackend] = {"cold": ONE_SHOT, "warm": WARM}
-KINDS = pytest.mark.parametrize("kind", sorted(BACKENDS))
+KINDS = pytest.mark.parametrize("kind", [
+    pytest.param(k, marks=pytest.mark.skipif(k == "warm" and bool(warm_unavailable()),
+                                             reason=warm_unavailable() or ""))
+    for k in sorted(BACKENDS)])
 
 
 def execute(nb: nbformat.NotebookNode, limits: Limits = SMALL,
@@ -300,7 +303,10 @@ BATCH: dict[str, Callable[[SandboxBackend], Execution]] = {
 }
 
 
-@pytest.fixture(scope="session", params=sorted(BACKENDS))
+@pytest.fixture(scope="session", params=[
+    pytest.param(k, marks=pytest.mark.skipif(k == "warm" and bool(warm_unavailable()),
+                                             reason=warm_unavailable() or ""))
+    for k in sorted(BACKENDS)])
 def batch(request: pytest.FixtureRequest,
           tmp_path_factory: pytest.TempPathFactory) -> dict[str, Execution]:
     """BATCH on one backend, run once per session even across xdist workers (a file lock and a

@@ -20,9 +20,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder.execution import Execution, Limits, WarmSandboxBackend
-from tests.support.paths import REPO
+from tests.support.paths import REPO, warm_unavailable
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warm")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warm"),
+              pytest.mark.skipif(bool(warm_unavailable()), reason=warm_unavailable() or "")]
 
 LIMITS = dataclasses.replace(Limits(), cell_timeout=60.0, total_timeout=120.0)
 PORTS = {"A": 45071, "B": 45072}

@@ -274,6 +274,18 @@ def _ended(control: socket.socket) -> bool:
         control.setblocking(True)
 
 
+def _under_private_tmp() -> Path | None:
+    """The interpreter's or the venv's folder when it is under /tmp or /dev/shm (a clone made
+    with `mktemp -d`): a forked learner gets fresh tmpfs there, so its kernel would find no
+    Python. The cold sandbox binds it over its tmpfs and works."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+             Path(sys.executable).resolve().parent.parent}
+    for root in sorted(roots):
+        if root.is_relative_to("/tmp") or root.is_relative_to("/dev/shm"):
+            return root
+    return None
+
+
 class _Templates:
     """The one template of a backend, started on first use; its failure is remembered."""
 
@@ -294,6 +306,10 @@ class _Templates:
                 self.template = None
             if self.starts >= 2 or (self.problem and self.starts):
                 raise TemplateUnavailable(self.problem or "the warm template cannot start")
+            if self.sandboxed and (hidden_by := _under_private_tmp()):
+                self.problem = (f"Python lives in {hidden_by}, under /tmp, which each learner's "
+                                "sandbox replaces with a tmpfs of its own")
+                raise TemplateUnavailable(self.problem)
             self.starts += 1
             try:
                 self.template = Template(sandboxed=self.sandboxed, env=self.env,

@@ -36,3 +36,12 @@ def kernel_env() -> dict[str, str]:
     env["MPLBACKEND"] = "Agg"
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's frozen-modules warning
     return env
+
+
+def warm_unavailable() -> str | None:
+    """Why the warm start cannot run here (Python under /tmp, as in a clone made with
+    `mktemp -d`: each forked learner gets a fresh /tmp), or None."""
+    from autograder.execution._warm import _under_private_tmp
+
+    root = _under_private_tmp()
+    return f"the warm start is unavailable: Python lives under /tmp ({root})" if root else None
