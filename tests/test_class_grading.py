@@ -44,14 +44,14 @@ LEARNERS = [
 HONEST = ["ana", "ben", "cal", "dee"]
 
 
-def grade(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def grade(course: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
     """The class command, as an instructor runs it in the course folder."""
     env = tool_env()
     env["PYTHONPATH"] = str(REPO)
     env["MPLBACKEND"] = "Agg"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "ps1", "--quiet", *args],
                           cwd=course, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == code, done.stdout + done.stderr
     return done
 
 
@@ -179,3 +179,21 @@ def test_rerun_grades_only_new_or_changed_and_survives_ctrl_c(
     assert rows["cal"]["score"] == rows["fin"]["score"] == rows["ana"]["score"]
     assert rows["ben"]["score"] == "0"
     assert rows["fin"]["status"] == "graded" and rows["gus"]["status"] == "kernel died"
+
+
+def test_a_feedback_page_that_cannot_be_written_fails_the_run_not_the_grade(
+        graded: tuple[Course, Course, str]) -> None:
+    course, _, _ = graded
+    folder = course.root / "feedback" / "ana"
+    shutil.rmtree(folder)
+    folder.write_text("a file where nbgrader makes ana's feedback folder")
+    try:
+        done = grade(course.root, "--student", "ana", "--feedback", "--no-sandbox", code=1)
+    finally:
+        folder.unlink()
+    assert "Feedback could not be written for ana (their grades are recorded)" in done.stdout
+    assert "feedback for ana failed" in done.stderr
+    rows = csv_rows(course.root / "grades-ps1.csv")
+    assert rows["ana"]["status"] == "graded"  # her grade was recorded: full marks, as before
+    assert float(rows["ana"]["score"]) == float(rows["ana"]["max_score"])
+

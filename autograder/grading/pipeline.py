@@ -81,6 +81,7 @@ class Report:
     where: str = ""  # how the jobs ran: sandbox or not, on which executor
     exit_code: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # machinery: (student, why)
+    feedback_failed: list[str] = field(default_factory=list)  # graded, but no feedback page
     retried: list[str] = field(default_factory=list)
     workers: Counter[str] = field(default_factory=Counter)  # jobs per worker
     released: list[str] = field(default_factory=list)  # feedback released through the exchange
@@ -145,6 +146,7 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
             problems = {s: state.records[s].reason for s in graded_now
                         if s in state.records and state.records[s].outcome == "not-gradable"}
             for student in book.generate_feedback(graded_now, problems):
+                report.feedback_failed.append(student)
                 print(f"feedback for {student} failed: see .grading/{assignment}.log",
                       file=sys.stderr)
         unreleased: list[str] = []
@@ -193,6 +195,11 @@ def grade_class(course: Path, assignment: str, *, submissions: Path | None = Non
         if report.failures:
             report.exit_code = max(report.exit_code, MachineryFailure.exit_code)
             report.text += "\n\n" + _failures_text(report.failures)
+        if report.feedback_failed:  # the grades stand; the run is not whole
+            report.exit_code = max(report.exit_code, MachineryFailure.exit_code)
+            report.text += ("\n\nFeedback could not be written for "
+                            f"{', '.join(report.feedback_failed)} (their grades are recorded): "
+                            f"see .grading/{assignment}.log, then run with --feedback again.")
     return report
 
 
